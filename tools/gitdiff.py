@@ -1,0 +1,84 @@
+"""The files changed between two git revisions, with renames and deletions kept apart."""
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed path.
+
+    Attributes:
+        status: "A" added, "M" modified, "D" deleted, "R" renamed, "T" type changed.
+        path: the path at the head revision (for deletions: the deleted path).
+        old_path: the path at the base revision, for renames; otherwise None.
+    """
+
+    status: str
+    path: str
+    old_path: str | None = None
+
+
+class GitError(RuntimeError):
+    """git failed; the message carries git's own error."""
+
+
+def parse_name_status(output: str) -> list[Change]:
+    """Parse ``git diff --name-status -z`` output.
+
+    Args:
+        output: the raw NUL-separated output.
+
+    Raises:
+        ValueError: on output that does not follow git's format.
+    """
+    fields = output.split("\0")
+    if fields and fields[-1] == "":
+        fields.pop()
+    changes: list[Change] = []
+    i = 0
+    while i < len(fields):
+        status = fields[i]
+        kind = status[:1]
+        if kind in {"R", "C"}:
+            if i + 2 >= len(fields):
+                raise ValueError(f"truncated rename entry at field {i}: {status!r}")
+            old, new = fields[i + 1], fields[i + 2]
+            changes.append(Change("R" if kind == "R" else "A", new, old if kind == "R" else None))
+            i += 3
+        elif kind in {"A", "M", "D", "T"}:
+            if i + 1 >= len(fields):
+                raise ValueError(f"truncated entry at field {i}: {status!r}")
+            changes.append(Change(kind, fields[i + 1]))
+            i += 2
+        else:
+            raise ValueError(f"unexpected git status {status!r} at field {i}")
+    return changes
+
+
+def changed_files(repo: Path, base: str, head: str | None = None) -> list[Change]:
+    """List what changed from ``base`` to ``head`` (the working tree, untracked files included, when None).
+
+    Args:
+        repo: a directory inside the git repository.
+        base: the base revision (commit, branch or tag).
+        head: the head revision, or None for the working tree.
+
+    Raises:
+        GitError: when a revision does not exist or git fails.
+    """
+    revs = [base] if head is None else [base, head]
+    output = _git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
+    changes = parse_name_status(output)
+    if head is None:
+        untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+        changes += [Change("A", p) for p in untracked.split("\0") if p]
+    return changes
+
+
+def _git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise GitError(f"git {' '.join(args[:2])} failed: {result.stderr.strip()}")
+    return result.stdout
