@@ -16,6 +16,7 @@ def ruff_test(name, srcs, **kwargs):
     if not srcs:
         fail("ruff_test(name = %r) has no sources to lint" % name)
     runner = "//bazel/python:ruff_main.py"
+    kwargs.setdefault("size", "small")
     py_test(
         name = name,
         srcs = [runner],
