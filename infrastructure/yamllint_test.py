@@ -1,4 +1,4 @@
-"""Lint every YAML file under infrastructure/ with yamllint (config: infrastructure/.yamllint.yaml)."""
+"""Lint every YAML file under infrastructure/ and .github/ with yamllint (config: infrastructure/.yamllint.yaml)."""
 
 from pathlib import Path
 
@@ -7,7 +7,12 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 CONFIG = Path("infrastructure/.yamllint.yaml")
-FILES = sorted(p for p in Path("infrastructure").rglob("*") if p.suffix in {".yaml", ".yml"} and p != CONFIG)
+FILES = sorted(
+    p
+    for root in (Path("infrastructure"), Path(".github"))
+    for p in root.rglob("*")
+    if p.suffix in {".yaml", ".yml"} and p != CONFIG
+)
 
 
 @pytest.fixture(scope="module")
