@@ -60,12 +60,15 @@ def test_containers_are_probed_limited_and_locked_down(rendered):
     _, objects = rendered
     for name, deployment in _by_kind(objects, "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
+        # The namespaces enforce Pod Security "restricted" (argocd/*.yaml): what it demands.
         assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["automountServiceAccountToken"] is False
         (container,) = pod["containers"]
         assert container["ports"][0]["containerPort"] == SERVICES[name]
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["lifecycle"]["preStop"]["sleep"]["seconds"] < pod["terminationGracePeriodSeconds"]
         for bound in ("requests", "limits"):
             assert set(container["resources"][bound]) == {"cpu", "memory"}, (name, bound)
         security = container["securityContext"]
