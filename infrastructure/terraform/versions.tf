@@ -1,0 +1,14 @@
+# Terraform and provider versions for the root configuration. State lives in a backend
+# configured at `terraform init -backend-config=...` time; nothing here is ever applied by CI.
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.60"
+    }
+  }
+
+  backend "s3" {}
+}
