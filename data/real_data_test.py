@@ -49,6 +49,12 @@ def test_raw_values_are_complete_and_inside_the_contract(raw):
     assert not raw.duplicated().any()
 
 
+def test_raw_is_sklearns_table(raw):
+    # The first block group of scikit-learn's fetch_california_housing (Berkeley, near the Bay).
+    expected = [8.3252, 41.0, 6.984127, 1.02381, 322.0, 2.555556, 37.88, -122.23, 4.526]
+    np.testing.assert_allclose(raw.iloc[0].to_numpy(), expected, rtol=1e-6)
+
+
 def test_raw_has_the_known_caps(raw):
     # The StatLib table censors house age at 52 and value at 5.00001; many block groups sit on the caps.
     assert raw["HouseAge"].max() == 52.0
