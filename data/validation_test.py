@@ -314,3 +314,13 @@ def test_cli_resolves_relative_paths_against_the_users_directory(tmp_path, monke
     monkeypatch.setenv("BUILD_WORKING_DIRECTORY", str(tmp_path))
     assert validate.main(["batch.csv", "--report", "report.json"]) == validate.EXIT_PASSED
     assert json.loads((tmp_path / "report.json").read_text())["status"] == "passed"
+
+
+def test_cli_pinned_raw_expects_the_contracts_hash_and_rows(tmp_path, capsys):
+    path = tmp_path / "batch.parquet"
+    sample_frame().to_parquet(path, index=False)
+    status = validate.main([str(path), "--pinned-raw", "--report", str(tmp_path / "r.json")])
+    assert status == validate.EXIT_FAILED
+    failures = json.loads((tmp_path / "r.json").read_text())["failures"]
+    assert {f["check"] for f in failures} == {"row_count", "sha256"}
+    assert "20640" in capsys.readouterr().err
