@@ -1,0 +1,229 @@
+"""Running `bazel query` on a checkout and reading its streamed_jsonproto output.
+
+A checkout is either the user's workspace (the working tree, queried through the user's own
+Bazel server) or a revision checked out into a cached git worktree with its own output base,
+so the server stays warm between runs and only the packages that differ are reloaded.
+"""
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("affected")
+
+# Attributes that say where a rule is written, not what it is: a comment added above a target
+# moves it without changing it.
+_POSITION_ATTRS = frozenset({"generator_location"})
+
+
+class BazelError(RuntimeError):
+    """A Bazel command failed; the message carries Bazel's own error output."""
+
+
+@dataclass
+class Target:
+    """One target from a query.
+
+    Attributes:
+        label: the canonical label.
+        rule_class: the rule's class, or "source file" / "generated file".
+        tags: the rule's tags.
+        inputs: labels the rule depends on (every attribute, implicit ones included).
+        definition: a canonical text of the rule (class, attributes minus positions); equal
+            definitions build the same thing from the same inputs.
+    """
+
+    label: str
+    rule_class: str
+    tags: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    definition: str = ""
+    attributes: dict = field(default_factory=dict)
+
+    @property
+    def is_rule(self) -> bool:
+        """Whether this is a rule (not a file or package group)."""
+        return self.rule_class not in ("source file", "generated file", "package group", "environment group")
+
+
+def _attr_value(attr: dict):
+    for key, value in attr.items():
+        if key.endswith("Value") or key == "selectorList":
+            return value
+    return None
+
+
+def parse_streamed_jsonproto(text: str) -> dict[str, Target]:
+    """Targets from ``bazel query --output=streamed_jsonproto`` output, by label.
+
+    Args:
+        text: the query's stdout, one JSON object per line.
+    """
+    targets: dict[str, Target] = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        obj = json.loads(line)
+        kind = obj.get("type")
+        if kind == "RULE":
+            rule = obj["rule"]
+            attrs = {}
+            tags: tuple[str, ...] = ()
+            for attr in rule.get("attribute", ()):
+                name = attr["name"]
+                if name == "tags":
+                    tags = tuple(attr.get("stringListValue", ()))
+                if name in _POSITION_ATTRS:
+                    continue
+                attrs[name] = _attr_value(attr)
+            definition = json.dumps([rule["ruleClass"], attrs], sort_keys=True)
+            targets[rule["name"]] = Target(
+                rule["name"], rule["ruleClass"], tags, tuple(rule.get("ruleInput", ())), definition, attrs
+            )
+        elif kind == "SOURCE_FILE":
+            name = obj["sourceFile"]["name"]
+            targets[name] = Target(name, "source file")
+        elif kind == "GENERATED_FILE":
+            gen = obj["generatedFile"]
+            targets[gen["name"]] = Target(gen["name"], "generated file", inputs=(gen["generatingRule"],))
+        elif kind == "PACKAGE_GROUP":
+            name = obj["packageGroup"]["name"]
+            targets[name] = Target(name, "package group")
+    return targets
+
+
+@dataclass
+class Bazel:
+    """How to run Bazel on one checkout.
+
+    Attributes:
+        binary: the bazel executable.
+        workspace: the checkout's root.
+        startup: startup options (before the command).
+        flags: options for every query (after the command).
+    """
+
+    binary: str
+    workspace: Path
+    startup: list[str]
+    flags: list[str]
+
+    def run(self, command: str, *args: str, check: bool = True) -> str:
+        """Run ``bazel COMMAND ARGS`` in the checkout; returns stdout.
+
+        Raises:
+            BazelError: on a non-zero exit, with the tail of Bazel's stderr.
+        """
+        cmd = [self.binary, *self.startup, command, *self.flags, *args]
+        log.debug("running %s", " ".join(cmd))
+        with tempfile.TemporaryFile("w+") as err:
+            result = subprocess.run(cmd, cwd=self.workspace, stdout=subprocess.PIPE, stderr=err, text=True, check=False)
+            if result.returncode != 0 and check:
+                err.seek(0)
+                tail = "\n".join(line for line in err.read().splitlines() if "ERROR" in line or "error" in line)[-2000:]
+                raise BazelError(f"bazel {command} in {self.workspace} exited {result.returncode}: {tail}")
+        return result.stdout
+
+    def query(self, expression: str, *extra: str) -> dict[str, Target]:
+        """Run one query and return its targets with their definitions.
+
+        The expression goes through ``--query_file`` so long file lists never hit the
+        argument-length limit.
+        """
+        with tempfile.NamedTemporaryFile("w", suffix=".query", delete=False) as qf:
+            qf.write(expression)
+        try:
+            out = self.run(
+                "query",
+                f"--query_file={qf.name}",
+                "--output=streamed_jsonproto",
+                "--noproto:locations",
+                "--proto:default_values=false",
+                "--order_output=no",
+                *extra,
+            )
+        finally:
+            os.unlink(qf.name)
+        return parse_streamed_jsonproto(out)
+
+    def query_labels(self, expression: str, *extra: str) -> list[str]:
+        """Run one query with label output."""
+        return [line for line in self.run("query", expression, "--output=label", *extra).splitlines() if line]
+
+
+def default_startup(workspace: Path) -> list[str]:
+    """Startup options that match how this repo's tools/bazel starts Bazel inside the build root.
+
+    Inside the build root (MLOPS_IN_BUILDROOT=1) tools/bazel adds the build root's rc file;
+    using the same startup options reuses the user's server instead of restarting it.
+    """
+    rc = workspace / "bazel" / "buildroot" / "buildroot.bazelrc"
+    if os.environ.get("MLOPS_IN_BUILDROOT") == "1" and rc.is_file():
+        return [f"--bazelrc={rc}"]
+    return []
+
+
+def cache_dir_for(repo_root: Path, cache_root: Path | None) -> Path:
+    """The per-repository cache directory (cached worktrees and their Bazel output bases)."""
+    root = cache_root or Path(os.environ.get("MLOPS_AFFECTED_CACHE") or Path.home() / ".cache" / "mlops-affected")
+    return root / hashlib.sha256(str(repo_root).encode()).hexdigest()[:16]
+
+
+class CachedCheckout:
+    """A git worktree of some revision in the cache, locked while in use.
+
+    The worktree is reused across runs (``git checkout --force`` only rewrites files that
+    differ), and Bazel runs there with its own output base, so its server stays warm.
+    """
+
+    def __init__(self, repo_root: Path, cache: Path, slot: str):
+        """Prepare (not yet check out) the worktree named ``slot`` ("base" or "head")."""
+        self.repo_root = repo_root
+        self.dir = cache / slot
+        self.output_base = cache / f"{slot}-output-base"
+        cache.mkdir(parents=True, exist_ok=True)
+        self._lock = open(cache / f"{slot}.lock", "w")  # noqa: SIM115 - held until close()
+
+    def checkout(self, commit: str) -> Path:
+        """Check ``commit`` out (detached) in the worktree; returns its directory."""
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        git = ["git", "-C", str(self.dir)]
+        if (self.dir / ".git").exists():
+            ok = subprocess.run([*git, "checkout", "-q", "--force", "--detach", commit], capture_output=True, check=False)
+            if ok.returncode == 0:
+                subprocess.run([*git, "clean", "-q", "-ffdx"], capture_output=True, check=False)
+                return self.dir
+            log.info("cached worktree %s is unusable; recreating it", self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        subprocess.run(["git", "-C", str(self.repo_root), "worktree", "prune"], capture_output=True, check=False)
+        result = subprocess.run(
+            ["git", "-C", str(self.repo_root), "worktree", "add", "-q", "--force", "--detach", str(self.dir), commit],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BazelError(f"could not check out {commit} into {self.dir}: {result.stderr.strip()}")
+        return self.dir
+
+    def close(self) -> None:
+        """Release the lock."""
+        self._lock.close()
+
+
+def shutdown_cached_servers(repo_root: Path, cache_root: Path | None, binary: str = "bazel") -> None:
+    """Stop the Bazel servers of the cached worktrees (tests and benchmarks call this at the end)."""
+    cache = cache_dir_for(repo_root, cache_root)
+    for output_base in cache.glob("*-output-base"):
+        workdir = cache / output_base.name.removesuffix("-output-base")
+        if workdir.is_dir():
+            subprocess.run(
+                [binary, f"--output_base={output_base}", "shutdown"], cwd=workdir, capture_output=True, check=False
+            )
