@@ -134,9 +134,7 @@ class Result:
     def selected(self, kind: str) -> list[AffectedTarget]:
         """Targets of ``kind`` that CI runs: manual targets only under ``--kind all``."""
         return [
-            t
-            for t in self.targets
-            if kinds.matches(kind, set(t.categories)) and (kind == kinds.ALL or not t.manual)
+            t for t in self.targets if kinds.matches(kind, set(t.categories)) and (kind == kinds.ALL or not t.manual)
         ]
 
 
@@ -168,7 +166,9 @@ def resolve_base(repo: Path, base: str | None) -> tuple[str, str]:
     """
     if base is None:
         for branch in DEFAULT_BRANCHES:
-            probe = subprocess.run(["git", "-C", str(repo), "merge-base", "HEAD", branch], capture_output=True, text=True)
+            probe = subprocess.run(
+                ["git", "-C", str(repo), "merge-base", "HEAD", branch], capture_output=True, text=True
+            )
             if probe.returncode == 0:
                 return f"merge-base(HEAD, {branch})", probe.stdout.strip()
         raise GitError(f"no --base given and no merge-base with any of {', '.join(DEFAULT_BRANCHES)}")
@@ -176,7 +176,11 @@ def resolve_base(repo: Path, base: str | None) -> tuple[str, str]:
         return base, _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").strip()
     except GitError:
         shallow = _git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
-        hint = " (this is a shallow clone: fetch the full history, e.g. actions/checkout fetch-depth: 0)" if shallow else ""
+        hint = (
+            " (this is a shallow clone: fetch the full history, e.g. actions/checkout fetch-depth: 0)"
+            if shallow
+            else ""
+        )
         raise GitError(f"base revision {base!r} does not exist in this repository{hint}") from None
 
 
@@ -203,7 +207,7 @@ class Packages:
         }
 
     @classmethod
-    def at(cls, repo: Path, commit: str | None) -> "Packages":
+    def at(cls, repo: Path, commit: str | None) -> Packages:
         """The packages at ``commit`` (None: the working tree, untracked files included)."""
         if commit is None:
             out = _git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -278,7 +282,9 @@ def _everything(cfg: Config, repo: Path, head: Bazel | None, reason: str, base=(
         found = head.query("kind(rule, //...)", "--proto:output_rule_attrs=tags")
         for t in sorted(found.values(), key=lambda t: t.label):
             cats = sorted(kinds.categories(t.label, t.rule_class, t.tags))
-            targets.append(AffectedTarget(t.label, t.rule_class, cats, kinds.is_manual(t.tags), f"everything: {reason}", []))
+            targets.append(
+                AffectedTarget(t.label, t.rule_class, cats, kinds.is_manual(t.tags), f"everything: {reason}", [])
+            )
     except (BazelError, OSError) as err:
         log.error("affected: could not list the targets either: %s", err)
         unknown = True
@@ -311,7 +317,12 @@ def compute(cfg: Config) -> Result:
     trigger = global_trigger(changes)
     if trigger:
         result = _everything(
-            cfg, repo, None, f"{trigger} changed: it can change every target's configuration", (base_name, base_commit), changes
+            cfg,
+            repo,
+            None,
+            f"{trigger} changed: it can change every target's configuration",
+            (base_name, base_commit),
+            changes,
         )
         result.head = head_name
         return result
@@ -404,8 +415,17 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
 
     head_suspects = sorted(p for p in suspects if p in head_pkgs.dirs)
     base_suspects = sorted(p for p in suspects if p in base_pkgs.dirs)
-    words = [_quote(label) for label in list(file_seeds) + list(wheel_seeds)]
-    parts = [f"set({' '.join(words)})"] if words else []
+    # A changed file is a target only if its BUILD file mentions it (a glob counts); filter()
+    # over the package's declared targets keeps unmentioned files from failing the query.
+    by_package: dict[str, list[str]] = {}
+    for label in file_seeds:
+        by_package.setdefault(label[2:].split(":", 1)[0], []).append(label)
+    parts = [
+        f"filter({_quote('^(' + '|'.join(re.escape(label) for label in labels) + ')$')}, {_quote(f'//{pkg}:*')})"
+        for pkg, labels in sorted(by_package.items())
+    ]
+    if wheel_seeds:
+        parts.append(f"set({' '.join(_quote(label) for label in wheel_seeds)})")
     parts += [_pattern_all(p) for p in head_suspects]
 
     # One query per revision, run side by side: rdeps of every candidate at the head, the
@@ -472,7 +492,9 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
         if not (target.is_rule and label.startswith("//")):
             continue
         cats = sorted(kinds.categories(label, target.rule_class, target.tags))
-        targets.append(AffectedTarget(label, target.rule_class, cats, kinds.is_manual(target.tags), seeds[path[-1]], path))
+        targets.append(
+            AffectedTarget(label, target.rule_class, cats, kinds.is_manual(target.tags), seeds[path[-1]], path)
+        )
     timings["closure"] = time.monotonic() - t
     return Result(True, None, "", base_commit, "", changes, targets, removed)
 
@@ -516,4 +538,11 @@ def _closure(graph: dict[str, Target], seeds: dict[str, str]) -> dict[str, list[
 
 def configure_logging(verbose: bool) -> None:
     """Logs go to stderr only; stdout carries data."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    logger = logging.getLogger("affected")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False

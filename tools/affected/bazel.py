@@ -196,7 +196,9 @@ class CachedCheckout:
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         git = ["git", "-C", str(self.dir)]
         if (self.dir / ".git").exists():
-            ok = subprocess.run([*git, "checkout", "-q", "--force", "--detach", commit], capture_output=True, check=False)
+            ok = subprocess.run(
+                [*git, "checkout", "-q", "--force", "--detach", commit], capture_output=True, check=False
+            )
             if ok.returncode == 0:
                 subprocess.run([*git, "clean", "-q", "-ffdx"], capture_output=True, check=False)
                 return self.dir

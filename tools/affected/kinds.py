@@ -34,7 +34,7 @@ def categories(label: str, rule_class: str, tags: list[str] | tuple[str, ...]) -
         found.add(TEST)
     else:
         found.add(BUILD)
-    if IMAGE_TAG in tags or IMAGE_TAG in rule_class:
+    if (IMAGE_TAG in tags or IMAGE_TAG in rule_class) and TEST not in found:
         found.add(IMAGE)
     if PUSH_TAG in tags or PUSH_TAG in rule_class or label.endswith(":push"):
         found.add(PUSH)

@@ -14,6 +14,8 @@ def test_images_and_pushes_by_tag_rule_class_or_name():
     assert categories("//svc:img", "genrule", ["oci_image"]) == {"build", "image"}
     assert categories("//svc:push", "sh_binary", []) == {"build", "push"}
     assert categories("//svc:publish", "genrule", ["oci_push", "oci_image"]) == {"build", "push"}
+    # The image-test macro's py_test is a test, not an image.
+    assert categories("//svc:image_test", "oci_image_test", []) == {"test"}
 
 
 def test_manual_and_kind_selection():

@@ -32,21 +32,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--base", help="base revision (default: the merge-base of HEAD with origin/main or main)")
     p.add_argument("--head", help="head revision (default: the working tree, uncommitted and untracked files included)")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text",
-                   help="text: labels, one per line; json: targets with kind and why; github: $GITHUB_OUTPUT lines "
-                   "(and a job-summary table appended to $GITHUB_STEP_SUMMARY when set)")
-    p.add_argument("--kind", choices=kinds.KINDS, default=kinds.ALL,
-                   help="which targets: test, build (non-test rules), image, push, or all (manual ones included)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="text: labels, one per line; json: targets with kind and why; github: $GITHUB_OUTPUT lines "
+        "(and a job-summary table appended to $GITHUB_STEP_SUMMARY when set)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=kinds.KINDS,
+        default=kinds.ALL,
+        help="which targets: test, build (non-test rules), image, push, or all (manual ones included)",
+    )
     p.add_argument("--workspace", help="the workspace (default: $BUILD_WORKSPACE_DIRECTORY under bazel run, else cwd)")
-    p.add_argument("--bazel", default=os.environ.get("BAZEL", "bazel"), help="bazel executable (default: $BAZEL or bazel)")
-    p.add_argument("--startup-flag", action="append", dest="startup", metavar="FLAG",
-                   help="Bazel startup option (repeatable); default: what tools/bazel uses")
-    p.add_argument("--query-flag", action="append", dest="flags", default=[], metavar="FLAG",
-                   help="extra option for every bazel query (repeatable), e.g. --query-flag=--registry=file:///r")
-    p.add_argument("--cache-dir", help="where cached base/head worktrees and their output bases live "
-                   "(default: $MLOPS_AFFECTED_CACHE or ~/.cache/mlops-affected)")
-    p.add_argument("--lock", action="append", metavar="PATH=HUB",
-                   help="a requirements lock and its pip hub (repeatable); default: read pip.parse in MODULE.bazel")
+    p.add_argument(
+        "--bazel", default=os.environ.get("BAZEL", "bazel"), help="bazel executable (default: $BAZEL or bazel)"
+    )
+    p.add_argument(
+        "--startup-flag",
+        action="append",
+        dest="startup",
+        metavar="FLAG",
+        help="Bazel startup option (repeatable); default: what tools/bazel uses",
+    )
+    p.add_argument(
+        "--query-flag",
+        action="append",
+        dest="flags",
+        default=[],
+        metavar="FLAG",
+        help="extra option for every bazel query (repeatable), e.g. --query-flag=--registry=file:///r",
+    )
+    p.add_argument(
+        "--cache-dir",
+        help="where cached base/head worktrees and their output bases live "
+        "(default: $MLOPS_AFFECTED_CACHE or ~/.cache/mlops-affected)",
+    )
+    p.add_argument(
+        "--lock",
+        action="append",
+        metavar="PATH=HUB",
+        help="a requirements lock and its pip hub (repeatable); default: read pip.parse in MODULE.bazel",
+    )
     p.add_argument("--output", help="write the answer to this file instead of stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="log every Bazel command")
     return p
@@ -55,10 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     """A Config from parsed arguments, resolving paths the way ``bazel run`` users expect."""
     cwd = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
-    if args.workspace:
-        workspace = cwd / args.workspace
-    else:
-        workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
+    default_workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
+    workspace = cwd / args.workspace if args.workspace else default_workspace
     locks = None
     if args.lock:
         locks = {}
@@ -95,8 +121,13 @@ def main(argv: list[str]) -> int:
         out = as_text(result, args.kind)
     selected = result.selected(args.kind)
     if result.exact:
-        log.info("affected: %d %s target(s) from %d changed file(s) in %.2f s",
-                 len(selected), args.kind, len(result.changes), result.timings.get("total", 0))
+        log.info(
+            "affected: %d %s target(s) from %d changed file(s) in %.2f s",
+            len(selected),
+            args.kind,
+            len(result.changes),
+            result.timings.get("total", 0),
+        )
     else:
         log.info("affected: EVERYTHING (%s)", result.reason)
     manual = [t.label for t in result.targets if t.manual and kinds.matches(args.kind, set(t.categories))]

@@ -54,6 +54,7 @@ def _multiline(name: str, lines: list[str]) -> str:
 
 def as_github_outputs(result: Result, kind: str) -> str:
     """``name=value`` lines for ``$GITHUB_OUTPUT`` (multi-line values in heredoc form)."""
+
     def labels(k):
         return ["//..."] if result.all_targets_unknown else [t.label for t in result.selected(k)]
 
@@ -78,8 +79,10 @@ def summary_markdown(result: Result, kind: str) -> str:
     lines = ["## Affected targets", ""]
     if not result.exact:
         lines += [f"**Everything** is affected: {result.reason}", ""]
-    lines.append(f"Base `{result.base}` (`{result.base_commit[:12]}`), head: {result.head}; "
-                 f"{len(result.changes)} changed file(s).")
+    lines.append(
+        f"Base `{result.base}` (`{result.base_commit[:12]}`), head: {result.head}; "
+        f"{len(result.changes)} changed file(s)."
+    )
     lines.append("")
     selected = result.selected(kind)
     manual = [t for t in result.targets if t.manual and kinds_match(kind, t)]
