@@ -64,7 +64,7 @@ class Pipeline:
         log.info("ci: %s: %s", step.name, step.command)
         started = time.monotonic()
         result = subprocess.run(
-            cmd, cwd=self.workspace, stdout=subprocess.PIPE if capture else sys.stderr, text=True, check=False
+            cmd, cwd=self.workspace, stdout=subprocess.PIPE if capture else 2, text=True, check=False
         )
         step.seconds += time.monotonic() - started
         step.status = "passed" if result.returncode == 0 and step.status != "failed" else "failed"
@@ -135,7 +135,9 @@ def run_pipeline(args: argparse.Namespace) -> tuple[int, str]:
             os.unlink(pf.name)
         test_step.detail = f"{len(tests)} test target(s)"
         if args.coverage:
-            testlogs = Path(pipe.run(Step("info"), pipe.bazel_cmd("info", "bazel-testlogs"), capture=True).stdout.strip())
+            testlogs = Path(
+                pipe.run(Step("info"), pipe.bazel_cmd("info", "bazel-testlogs"), capture=True).stdout.strip()
+            )
             coverage_md = coverage_report.markdown(testlogs, tests, workspace)
     else:
         test_step.detail = "no affected tests"
@@ -199,7 +201,9 @@ def run_pipeline(args: argparse.Namespace) -> tuple[int, str]:
         deploy_step.detail = f"{BUMP_TARGET} does not exist in this workspace"
     else:
         extra = ["--overlay", args.overlay] if args.overlay else []
-        pipe.run(deploy_step, pipe.bazel_cmd("run", BUMP_TARGET, "--", *[f"{k}={v}" for k, v in pushed.items()], *extra))
+        pipe.run(
+            deploy_step, pipe.bazel_cmd("run", BUMP_TARGET, "--", *[f"{k}={v}" for k, v in pushed.items()], *extra)
+        )
         deploy_step.detail = ", ".join(pushed)
 
     total = time.monotonic() - started
@@ -210,7 +214,14 @@ def run_pipeline(args: argparse.Namespace) -> tuple[int, str]:
 
 def _summary(steps: list[Step], result: Result, total: float, coverage_md: str, failed: list[Step]) -> str:
     verdict = "failed: " + ", ".join(s.name for s in failed) if failed else "passed"
-    lines = [f"# CI: {verdict}", "", f"Total {total:.1f} s.", "", "| Step | Status | Time | Detail |", "| --- | --- | --- | --- |"]
+    lines = [
+        f"# CI: {verdict}",
+        "",
+        f"Total {total:.1f} s.",
+        "",
+        "| Step | Status | Time | Detail |",
+        "| --- | --- | --- | --- |",
+    ]
     icons = {"passed": "passed", "failed": "**FAILED**", "skipped": "skipped"}
     for s in steps:
         if s.name == "info":
@@ -231,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ci", description=__doc__.split("\n\n")[0])
     p.add_argument("--base", help="base revision (default: merge-base of HEAD with origin/main or main)")
     p.add_argument("--head", help="head revision (default: the working tree)")
-    p.add_argument("--push", action="store_true", help="push the affected images (REGISTRY, else the embedded registry)")
+    p.add_argument(
+        "--push", action="store_true", help="push the affected images (REGISTRY, else the embedded registry)"
+    )
     p.add_argument("--deploy", action="store_true", help=f"pin pushed digests in the manifests via {BUMP_TARGET}")
     p.add_argument("--overlay", help="the kustomize overlay the deploy step bumps (default: the bump tool's)")
     p.add_argument("--no-coverage", dest="coverage", action="store_false", help="run tests without coverage.py")
