@@ -37,10 +37,11 @@ log = logging.getLogger("affected")
 BUILD_NAMES = ("BUILD", "BUILD.bazel")
 
 # Files whose change can alter every target's configuration or the module graph.
+# MODULE.bazel.lock is not among them: Bazel rewrites it itself, and it only records what
+# MODULE.bazel (global) and the lock files (mapped per package) already say.
 GLOBAL_FILES = frozenset(
     {
         "MODULE.bazel",
-        "MODULE.bazel.lock",
         ".bazelrc",
         ".bazelversion",
         ".bazelignore",
@@ -415,23 +416,10 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
 
     head_suspects = sorted(p for p in suspects if p in head_pkgs.dirs)
     base_suspects = sorted(p for p in suspects if p in base_pkgs.dirs)
-    # A changed file is a target only if its BUILD file mentions it (a glob counts); filter()
-    # over the package's declared targets keeps unmentioned files from failing the query.
-    by_package: dict[str, list[str]] = {}
-    for label in file_seeds:
-        by_package.setdefault(label[2:].split(":", 1)[0], []).append(label)
-    parts = [
-        f"filter({_quote('^(' + '|'.join(re.escape(label) for label in labels) + ')$')}, {_quote(f'//{pkg}:*')})"
-        for pkg, labels in sorted(by_package.items())
-    ]
-    if wheel_seeds:
-        parts.append(f"set({' '.join(_quote(label) for label in wheel_seeds)})")
-    parts += [_pattern_all(p) for p in head_suspects]
-
-    # One query per revision, run side by side: rdeps of every candidate at the head, the
-    # suspect packages' rules at the base.
-    base_targets: dict[str, Target] = {}
-    head_targets: dict[str, Target] = {}
+    # Suspect packages: their rules' full definitions at both revisions, the two queries side
+    # by side (each revision has its own server).
+    base_defs: dict[str, Target] = {}
+    head_defs: dict[str, Target] = {}
     errors: list[BaseException] = []
 
     def query_base():
@@ -439,7 +427,7 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
             t0 = time.monotonic()
             bazel, cache = _checkout_for(cfg, repo, base_commit, "base")
             cached.append(cache)
-            base_targets.update(bazel.query(" + ".join(_pattern_all(p) for p in base_suspects)))
+            base_defs.update(bazel.query(" + ".join(_pattern_all(p) for p in base_suspects)))
             timings["base_query"] = time.monotonic() - t0
         except BaseException as err:  # noqa: BLE001 - re-raised below in the main thread
             errors.append(err)
@@ -448,36 +436,54 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
     if base_suspects:
         worker = threading.Thread(target=query_base)
         worker.start()
-    if parts:
+    if head_suspects:
         t = time.monotonic()
-        head_targets = head_bazel.query(f"rdeps(//..., {' + '.join(parts)})")
-        timings["head_query"] = time.monotonic() - t
+        head_defs = head_bazel.query(" + ".join(_pattern_all(p) for p in head_suspects))
+        timings["head_definitions_query"] = time.monotonic() - t
     if worker:
         worker.join()
     if errors:
         raise errors[0]
 
-    t = time.monotonic()
-    for label, cause in file_seeds.items():
-        if label in head_targets:
-            seeds[label] = cause
-    seeds.update({label: cause for label, cause in wheel_seeds.items() if label in head_targets})
-    head_suspect_set = set(head_suspects)
-    for label, target in head_targets.items():
+    rule_seeds: dict[str, str] = {}
+    for label, target in head_defs.items():
         if not (target.is_rule and label.startswith("//")):
             continue
-        if label[2:].split(":", 1)[0] not in head_suspect_set:
-            continue
-        before = base_targets.get(label)
+        before = base_defs.get(label)
         if before is None:
-            seeds[label] = f"new target {label}"
+            rule_seeds[label] = f"new target {label}"
         elif before.definition != target.definition:
-            seeds[label] = f"definition of {label} changed ({_attr_diff(before, target)})"
-    for label, before in base_targets.items():
+            rule_seeds[label] = f"definition of {label} changed ({_attr_diff(before, target)})"
+    for label, before in base_defs.items():
         for gone_label, path in deleted.items():
-            if gone_label in before.inputs and label in head_targets:
-                seeds.setdefault(label, f"{path} deleted (was an input of {label})")
-    removed = sorted(label for label, b in base_targets.items() if b.is_rule and label not in head_targets)
+            if gone_label in before.inputs and label in head_defs:
+                rule_seeds.setdefault(label, f"{path} deleted (was an input of {label})")
+
+    # Then one rdeps query over the whole head graph for every seed: changed files, wheels,
+    # changed rules. A file is a target only if its BUILD file mentions it (a glob counts), so
+    # files go through filter() over their package's targets rather than failing the query.
+    # Only tags are printed: the closure needs just the edges (rule inputs) and kinds.
+    by_package: dict[str, list[str]] = {}
+    for label in file_seeds:
+        by_package.setdefault(label[2:].split(":", 1)[0], []).append(label)
+    parts = [
+        f"filter({_quote('^(' + '|'.join(re.escape(label) for label in labels) + ')$')}, {_quote(f'//{pkg}:*')})"
+        for pkg, labels in sorted(by_package.items())
+    ]
+    extra = list(wheel_seeds) + list(rule_seeds)
+    if extra:
+        parts.append(f"set({' '.join(_quote(label) for label in extra)})")
+    head_targets: dict[str, Target] = {}
+    if parts:
+        t = time.monotonic()
+        head_targets = head_bazel.query(f"rdeps(//..., {' + '.join(parts)})", "--proto:output_rule_attrs=tags")
+        timings["head_query"] = time.monotonic() - t
+
+    t = time.monotonic()
+    for label, cause in {**file_seeds, **wheel_seeds, **rule_seeds}.items():
+        if label in head_targets:
+            seeds.setdefault(label, cause)
+    removed = sorted(label for label, b in base_defs.items() if b.is_rule and label not in head_defs)
 
     affected = _closure(head_targets, seeds)
     for toolchain in registered_toolchains(head_module):

