@@ -252,6 +252,93 @@ def _pattern_all(package: str) -> str:
     return f"//{package}:all"
 
 
+_LOAD = re.compile(r"""^\s*load\(\s*["']([^"']+)["']""", re.MULTILINE)
+_MODULE_BZL = re.compile(r"""["']((?:@@?)?//[^"']*\.bzl)["']""")
+
+
+class LoadGraph:
+    """Which BUILD and .bzl files load which main-repository .bzl files, read from the sources.
+
+    Loads are string literals by language rule, so reading them is exact; this is what
+    ``rbuildfiles`` answers, without a whole-universe query.
+    """
+
+    def __init__(self, loads: dict[str, set[str]], packages: Packages, module_bzl: set[str]):
+        """``loads``: file path -> paths of the main-repo .bzl files it loads."""
+        self.loads = loads
+        self.packages = packages
+        self.module_bzl = module_bzl
+
+    @staticmethod
+    def _resolve(label: str, loader: str, packages: Packages, module_name: str) -> str | None:
+        prefixes = ["@@//", "@//"] + ([f"@@{module_name}//", f"@{module_name}//"] if module_name else [])
+        for prefix in prefixes:
+            if label.startswith(prefix):
+                label = "//" + label[len(prefix) :]
+                break
+        if label.startswith("//"):
+            package, _, name = label[2:].partition(":")
+            if not name:
+                return None
+        elif label.startswith(":"):
+            package, name = packages.owner(loader) or "", label[1:]
+        else:
+            return None  # another repository: not changed by this diff
+        return f"{package}/{name}" if package else name
+
+    @classmethod
+    def scan(cls, root: Path, packages: Packages, module_text: str) -> LoadGraph:
+        """Read every BUILD file of ``packages`` and every .bzl file under ``root`` (git's view)."""
+        module_name = (re.search(r"""module\(\s*name\s*=\s*["']([^"']+)""", module_text) or [None, ""])[1]
+        out = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.bzl")
+        bzl_files = [f for f in out.split("\0") if f]
+        build_files = []
+        for pkg in packages.dirs:
+            for name in BUILD_NAMES:
+                path = f"{pkg}/{name}" if pkg else name
+                if (root / path).is_file():
+                    build_files.append(path)
+                    break
+        loads: dict[str, set[str]] = {}
+        for path in bzl_files + build_files:
+            try:
+                text = (root / path).read_text(errors="replace")
+            except OSError:
+                continue
+            resolved = {cls._resolve(m, path, packages, module_name) for m in _LOAD.findall(text)}
+            loads[path] = {r for r in resolved if r}
+        module_bzl = {cls._resolve(m, "MODULE.bazel", packages, module_name) for m in _MODULE_BZL.findall(module_text)}
+        return cls(loads, packages, {m for m in module_bzl if m})
+
+    def _closure(self, changed: list[str]) -> set[str]:
+        users: dict[str, set[str]] = {}
+        for file, loaded in self.loads.items():
+            for bzl in loaded:
+                users.setdefault(bzl, set()).add(file)
+        seen, stack = set(changed), list(changed)
+        while stack:
+            for user in users.get(stack.pop(), ()):
+                if user not in seen:
+                    seen.add(user)
+                    stack.append(user)
+        return seen
+
+    def packages_loading(self, changed: list[str]) -> set[str]:
+        """Packages whose BUILD file loads one of ``changed``, directly or through other .bzl files."""
+        found = set()
+        for file in self._closure(changed):
+            if file.rsplit("/", 1)[-1] in BUILD_NAMES:
+                found.add(file.rsplit("/", 1)[0] if "/" in file else "")
+        return found
+
+    def reached_from_module(self, changed: list[str]) -> str | None:
+        """A changed .bzl that MODULE.bazel loads (directly or through other .bzl files), if any."""
+        reached = self._closure(changed)
+        for bzl in sorted(self.module_bzl & reached):
+            return bzl
+        return None
+
+
 def registered_toolchains(module_text: str) -> list[str]:
     """Main-repo toolchain labels registered in MODULE.bazel (a change under one affects everything)."""
     found = []
@@ -388,14 +475,16 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
                 )
     timings["diff"] = time.monotonic() - t
 
-    # Packages that load a changed .bzl (transitively) are compared too.
+    # Packages that load a changed .bzl (transitively) are compared too. A .bzl that
+    # MODULE.bazel reaches (a module extension, a repository rule) can change external
+    # repositories: that is everything.
     if changed_bzl:
         t = time.monotonic()
-        expr = "rbuildfiles(" + ", ".join(_quote(p) for p in changed_bzl) + ")"
-        for build_label in head_bazel.query_labels(expr, "--universe_scope=//...", "--order_output=no"):
-            if build_label.startswith("//"):
-                suspects.add(build_label[2:].split(":", 1)[0])
-        timings["rbuildfiles"] = time.monotonic() - t
+        loaders = LoadGraph.scan(head_bazel.workspace, head_pkgs, head_module)
+        if reached := loaders.reached_from_module(changed_bzl):
+            raise _Fallback(f"{reached} changed and MODULE.bazel loads it (extensions or repository rules)")
+        suspects |= loaders.packages_loading(changed_bzl)
+        timings["loads"] = time.monotonic() - t
 
     # Lock changes: the wheel targets of exactly the packages whose pins changed.
     wheel_seeds: dict[str, str] = {}

@@ -195,15 +195,23 @@ class CachedCheckout:
         """Check ``commit`` out (detached) in the worktree; returns its directory."""
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         git = ["git", "-C", str(self.dir)]
+        marker = self.dir.parent / f"{self.dir.name}.commit"
         if (self.dir / ".git").exists():
+            # Nothing but this class writes into the cached worktree: when it already holds
+            # ``commit``, skip the checkout (its stat of every file costs on big repos).
+            head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+            if head.returncode == 0 and marker.is_file() and head.stdout.strip() == commit == marker.read_text():
+                return self.dir
             ok = subprocess.run(
                 [*git, "checkout", "-q", "--force", "--detach", commit], capture_output=True, check=False
             )
             if ok.returncode == 0:
                 subprocess.run([*git, "clean", "-q", "-ffdx"], capture_output=True, check=False)
+                marker.write_text(commit)
                 return self.dir
             log.info("cached worktree %s is unusable; recreating it", self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
+        marker.unlink(missing_ok=True)
         subprocess.run(["git", "-C", str(self.repo_root), "worktree", "prune"], capture_output=True, check=False)
         result = subprocess.run(
             ["git", "-C", str(self.repo_root), "worktree", "add", "-q", "--force", "--detach", str(self.dir), commit],
@@ -213,6 +221,7 @@ class CachedCheckout:
         )
         if result.returncode != 0:
             raise BazelError(f"could not check out {commit} into {self.dir}: {result.stderr.strip()}")
+        marker.write_text(commit)
         return self.dir
 
     def close(self) -> None:

@@ -30,6 +30,10 @@ FILES = {
         local_repository(name = "pypi_numpy", path = "third_party/pypi_numpy")
         local_repository(name = "pypi_pandas", path = "third_party/pypi_pandas")
         local_repository(name = "pypi_requests", path = "third_party/pypi_requests")
+
+        empty_repo = use_repo_rule("//rules:repo.bzl", "empty_repo")
+
+        empty_repo(name = "generated")
         """,
     ".bazelignore": "third_party\n",
     "requirements_lock.txt": """\
@@ -57,8 +61,19 @@ FILES = {
     "third_party/pypi_requests/requests.py": "",
     "rules/BUILD.bazel": "",
     "rules/macros.bzl": """\
+        load(":common.bzl", "SUFFIX")
+
         def stamped(name):
-            native.genrule(name = name, outs = [name + ".txt"], cmd = "echo v1 > $@")
+            native.genrule(name = name, outs = [name + SUFFIX], cmd = "echo v1 > $@")
+        """,
+    "rules/common.bzl": 'SUFFIX = ".txt"\n',
+    # A repository rule MODULE.bazel uses: editing it can change external repositories.
+    "rules/repo.bzl": """\
+        def _impl(rctx):
+            rctx.file("REPO.bazel", "")
+            rctx.file("BUILD.bazel", 'filegroup(name = "empty", visibility = ["//visibility:public"])')
+
+        empty_repo = repository_rule(implementation = _impl)
         """,
     "rules/counter.bzl": """\
         def _impl(ctx):
@@ -279,6 +294,19 @@ def test_04a_macro_edit_selects_the_targets_whose_expansion_changed(repo, capfd)
 def test_04b_rule_implementation_edit_selects_that_rules_targets_and_users(repo, capfd):
     repo.edit("rules/counter.bzl", "str(len(ctx.files.srcs))", 'str(len(ctx.files.srcs)) + "\\n"')
     assert repo.labels(capfd) == {"//app:counted", "//app:counted_more"}
+
+
+def test_04d_edit_of_a_bzl_loaded_through_another_bzl(repo, capfd):
+    repo.edit("rules/common.bzl", '".txt"', '".text"')
+    doc = repo.json(capfd)
+    assert [t["label"] for t in doc["targets"]] == ["//app:stamp"]
+    assert "outs" in doc["targets"][0]["why"]["changed"]
+
+
+def test_04e_edit_of_a_bzl_that_module_bazel_uses_is_everything(repo, capfd):
+    repo.edit("rules/repo.bzl", 'name = "empty"', 'name = "empty", srcs = []')
+    doc = repo.json(capfd)
+    assert doc["exact"] is False and "rules/repo.bzl" in doc["fallback_reason"]
 
 
 def test_04c_bzl_comment_edit_selects_nothing(repo, capfd):
