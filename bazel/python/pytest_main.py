@@ -40,9 +40,18 @@ def _with_coverage(args: list[str]) -> int:
     import coverage  # noqa: PLC0415 - only needed, and only a dependency, for coverage runs
 
     out_dir = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR") or os.getcwd()
+    # Runfiles are symlinks into the source tree and coverage.py traces resolved paths, so
+    # the source tree (found by resolving the first test file) is measured too.
+    sources = [os.getcwd()]
+    first = next((a for a in args if a.endswith(".py") and os.path.exists(a)), None)
+    if first:
+        resolved = os.path.realpath(first)
+        rel = os.path.normpath(first)
+        if resolved.endswith(os.sep + rel):
+            sources.append(resolved[: -len(rel) - 1])
     cov = coverage.Coverage(
         data_file=os.path.join(out_dir, "python.coverage"),
-        source=[os.getcwd()],
+        source=sources,
         omit=["*_test.py", "*/conftest.py", "*/bazel/python/pytest_main.py"],
     )
     cov.start()

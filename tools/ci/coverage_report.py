@@ -1,8 +1,8 @@
 """Combine the coverage.py data files that affected py tests left in their outputs into one report.
 
 Each test ran in its own runfiles tree, so measured paths look like
-``.../foo_test.runfiles/_main/services/logs.py``; they are mapped back to workspace files
-before combining, so the report names files the way a developer sees them.
+``.../foo_test.runfiles/_main/services/logs.py`` or the resolved source path; they are mapped
+back to workspace files before combining, so the report names files the way a developer sees them.
 """
 
 import io
@@ -28,8 +28,16 @@ def data_files(testlogs: Path, tests: list[str]) -> list[Path]:
     return found
 
 
-def workspace_path(measured: str) -> str | None:
-    """The workspace-relative path of a file measured inside a runfiles tree, or None."""
+def workspace_path(measured: str, workspace: Path | None = None) -> str | None:
+    """The workspace-relative path of a measured file, or None when it is not the workspace's.
+
+    Runfiles are symlinks into the source tree: coverage.py records either the resolved
+    source path (under ``workspace``) or the path inside the runfiles tree.
+    """
+    if workspace is not None:
+        root = str(workspace.resolve()) + "/"
+        if measured.startswith(root):
+            return measured[len(root) :]
     _, sep, rel = measured.rpartition(_RUNFILES_MAIN)
     return rel if sep else None
 
@@ -41,7 +49,7 @@ def combine(files: list[Path], workspace: Path, out: Path) -> int:
         data = coverage.CoverageData(basename=str(file))
         data.read()
         for measured in data.measured_files():
-            rel = workspace_path(measured)
+            rel = workspace_path(measured, workspace)
             if rel is None or not (workspace / rel).is_file():
                 continue
             combined.add_lines({str(workspace / rel): data.lines(measured) or []})

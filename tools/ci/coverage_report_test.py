@@ -56,3 +56,8 @@ def test_no_data_is_said_plainly(tmp_path):
 def test_runfiles_paths_map_back_to_the_workspace():
     assert workspace_path("/x/bin/svc/t.runfiles/_main/svc/app/main.py") == "svc/app/main.py"
     assert workspace_path("/usr/lib/python3/json/__init__.py") is None
+
+
+def test_resolved_source_paths_map_back_to_the_workspace(tmp_path):
+    assert workspace_path(f"{tmp_path.resolve()}/svc/logs.py", tmp_path) == "svc/logs.py"
+    assert workspace_path("/elsewhere/svc/logs.py", tmp_path) is None
