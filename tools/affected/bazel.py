@@ -23,6 +23,17 @@ log = logging.getLogger("affected")
 _POSITION_ATTRS = frozenset({"generator_location"})
 
 
+# Set by the py_binary launcher of this tool (or of `bazel run`); a Bazel-run binary started
+# from here must find its own runfiles, not ours.
+_LAUNCHER_ENV = ("RUNFILES_DIR", "RUNFILES_MANIFEST_FILE", "JAVA_RUNFILES", "PYTHON_RUNFILES", "PYTHONPATH",
+                 "PYTHONSAFEPATH", "PYTHONNOUSERSITE")  # fmt: skip
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for child Bazel commands: ours minus the launcher's runfiles variables."""
+    return {k: v for k, v in os.environ.items() if k not in _LAUNCHER_ENV}
+
+
 class BazelError(RuntimeError):
     """A Bazel command failed; the message carries Bazel's own error output."""
 
@@ -124,7 +135,9 @@ class Bazel:
         cmd = [self.binary, *self.startup, command, *self.flags, *args]
         log.debug("running %s", " ".join(cmd))
         with tempfile.TemporaryFile("w+") as err:
-            result = subprocess.run(cmd, cwd=self.workspace, stdout=subprocess.PIPE, stderr=err, text=True, check=False)
+            result = subprocess.run(
+                cmd, cwd=self.workspace, stdout=subprocess.PIPE, stderr=err, text=True, check=False, env=clean_env()
+            )
             if result.returncode != 0 and check:
                 err.seek(0)
                 tail = "\n".join(line for line in err.read().splitlines() if "ERROR" in line or "error" in line)[-2000:]
@@ -177,51 +190,47 @@ def cache_dir_for(repo_root: Path, cache_root: Path | None) -> Path:
 
 
 class CachedCheckout:
-    """A git worktree of some revision in the cache, locked while in use.
+    """A checkout of some revision in the cache, locked while in use.
 
-    The worktree is reused across runs (``git checkout --force`` only rewrites files that
-    differ), and Bazel runs there with its own output base, so its server stays warm.
+    Files are written with ``git read-tree --reset -u`` and a private index, so the user's
+    repository gets no worktree entry, and a reused checkout only rewrites the files that
+    differ. Bazel runs there with its own output base, so its server stays warm.
     """
 
     def __init__(self, repo_root: Path, cache: Path, slot: str):
-        """Prepare (not yet check out) the worktree named ``slot`` ("base" or "head")."""
+        """Prepare (not yet check out) the checkout named ``slot`` ("base" or "head")."""
         self.repo_root = repo_root
         self.dir = cache / slot
         self.output_base = cache / f"{slot}-output-base"
+        self.index = cache / f"{slot}.index"
+        self.marker = cache / f"{slot}.commit"
         cache.mkdir(parents=True, exist_ok=True)
         self._lock = open(cache / f"{slot}.lock", "w")  # noqa: SIM115 - held until close()
 
     def checkout(self, commit: str) -> Path:
-        """Check ``commit`` out (detached) in the worktree; returns its directory."""
+        """Make the checkout hold ``commit``'s files; returns its directory."""
         fcntl.flock(self._lock, fcntl.LOCK_EX)
-        git = ["git", "-C", str(self.dir)]
-        marker = self.dir.parent / f"{self.dir.name}.commit"
-        if (self.dir / ".git").exists():
-            # Nothing but this class writes into the cached worktree: when it already holds
-            # ``commit``, skip the checkout (its stat of every file costs on big repos).
-            head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-            if head.returncode == 0 and marker.is_file() and head.stdout.strip() == commit == marker.read_text():
-                return self.dir
-            ok = subprocess.run(
-                [*git, "checkout", "-q", "--force", "--detach", commit], capture_output=True, check=False
-            )
-            if ok.returncode == 0:
-                subprocess.run([*git, "clean", "-q", "-ffdx"], capture_output=True, check=False)
-                marker.write_text(commit)
-                return self.dir
-            log.info("cached worktree %s is unusable; recreating it", self.dir)
-        shutil.rmtree(self.dir, ignore_errors=True)
-        marker.unlink(missing_ok=True)
-        subprocess.run(["git", "-C", str(self.repo_root), "worktree", "prune"], capture_output=True, check=False)
+        # Only this class writes there: when it already holds ``commit``, nothing to do.
+        if self.dir.is_dir() and self.index.is_file() and self.marker.is_file() and self.marker.read_text() == commit:
+            return self.dir
+        git_dir = subprocess.run(
+            ["git", "-C", str(self.repo_root), "rev-parse", "--absolute-git-dir"], capture_output=True, text=True
+        ).stdout.strip()
+        if not self.index.is_file():
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.marker.unlink(missing_ok=True)
         result = subprocess.run(
-            ["git", "-C", str(self.repo_root), "worktree", "add", "-q", "--force", "--detach", str(self.dir), commit],
+            ["git", f"--git-dir={git_dir}", f"--work-tree={self.dir}", "read-tree", "--reset", "-u", commit],
+            env={**os.environ, "GIT_INDEX_FILE": str(self.index)},
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
+            self.index.unlink(missing_ok=True)
             raise BazelError(f"could not check out {commit} into {self.dir}: {result.stderr.strip()}")
-        marker.write_text(commit)
+        self.marker.write_text(commit)
         return self.dir
 
     def close(self) -> None:

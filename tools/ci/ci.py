@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tools.affected import kinds
 from tools.affected.affected import Config, Result, compute, configure_logging
-from tools.affected.bazel import default_startup
+from tools.affected.bazel import clean_env, default_startup
 from tools.affected.render import summary_markdown
 from tools.ci import coverage_report
 
@@ -64,7 +64,7 @@ class Pipeline:
         log.info("ci: %s: %s", step.name, step.command)
         started = time.monotonic()
         result = subprocess.run(
-            cmd, cwd=self.workspace, stdout=subprocess.PIPE if capture else 2, text=True, check=False
+            cmd, cwd=self.workspace, stdout=subprocess.PIPE if capture else 2, text=True, check=False, env=clean_env()
         )
         step.seconds += time.monotonic() - started
         step.status = "passed" if result.returncode == 0 and step.status != "failed" else "failed"
@@ -73,7 +73,7 @@ class Pipeline:
     def label_exists(self, label: str) -> bool:
         """Whether a target exists in the workspace."""
         cmd = self.bazel_cmd("query", label, "--output=label")
-        result = subprocess.run(cmd, cwd=self.workspace, capture_output=True, text=True, check=False)
+        result = subprocess.run(cmd, cwd=self.workspace, capture_output=True, text=True, check=False, env=clean_env())
         return result.returncode == 0 and label in result.stdout
 
 
