@@ -565,7 +565,7 @@ def _compute_exact(cfg, repo, base_commit, head_commit, head_bazel, changes, cac
     head_targets: dict[str, Target] = {}
     if parts:
         t = time.monotonic()
-        head_targets = head_bazel.query(f"rdeps(//..., {' + '.join(parts)})", "--proto:output_rule_attrs=tags")
+        head_targets = head_bazel.query_graph(f"rdeps(//..., {' + '.join(parts)})")
         timings["head_query"] = time.monotonic() - t
 
     t = time.monotonic()
