@@ -5,6 +5,9 @@ load("@rules_python//python:defs.bzl", "py_test")
 def py_pytest(name, srcs, deps = [], args = [], **kwargs):
     """Declares a py_test that runs the test functions in `srcs` with pytest.
 
+    With MLOPS_PYTEST_COVERAGE=1 in the test environment (as //tools/ci sets it), the run is
+    measured by coverage.py and the data saved in the test's undeclared outputs.
+
     Args:
         name: the test target's name (by convention `<module>_test`).
         srcs: the test files; each is collected by pytest.
@@ -22,6 +25,7 @@ def py_pytest(name, srcs, deps = [], args = [], **kwargs):
         srcs = srcs + [runner],
         main = runner,
         args = ["$(rootpath %s)" % src for src in srcs] + args,
-        deps = deps + ["@pypi//pytest"],
+        # coverage: the CI driver runs tests under it (MLOPS_PYTEST_COVERAGE=1).
+        deps = deps + ["@pypi//pytest", "@pypi//coverage"],
         **kwargs
     )
