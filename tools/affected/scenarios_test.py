@@ -17,6 +17,7 @@ import pytest
 
 from tools.affected import main as cli
 from tools.affected.bazel import shutdown_cached_servers
+from tools.nested_bazel import offline_bazelrc
 
 _PUBLIC = 'visibility = ["//visibility:public"]'
 
@@ -157,19 +158,6 @@ def _git(repo, *args):
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
-def _offline_path(var: str) -> str:
-    """An offline-setup path from the environment (bazel/buildroot/buildroot.bazelrc).
-
-    Bazel does not expand %workspace% inside --test_env values, so that prefix is resolved
-    here: this test file's runfiles symlink leads back to the source workspace.
-    """
-    value = os.environ[var]
-    if value.startswith("%workspace%"):
-        workspace = Path(__file__).resolve().parents[2]
-        value = str(workspace) + value.removeprefix("%workspace%")
-    return value
-
-
 class Scenario:
     """The throwaway repository and how to run the tool on it."""
 
@@ -177,15 +165,7 @@ class Scenario:
         self.repo = root / "repo"
         self.cache = root / "cache"
         self.startup = [f"--output_user_root={root / 'bazel'}", "--max_idle_secs=900"]
-        registry = _offline_path("MLOPS_OFFLINE_REGISTRY")
-        stub = _offline_path("MLOPS_COVERAGE_TOOLS_STUB")
-        assert Path(registry, "bazel_registry.json").is_file(), f"no offline registry at {registry}"
-        self.bazelrc = (
-            "common --noenable_workspace\n"
-            f"common --registry=file://{registry}\n"
-            f"common --override_repository=bazel_tools~remote_coverage_tools_extension~remote_coverage_tools={stub}\n"
-            "common --nosandbox_debug\n"
-        )
+        self.bazelrc = offline_bazelrc()
 
     def create(self):
         for path, text in {**FILES, ".bazelrc": self.bazelrc}.items():

@@ -6,12 +6,12 @@ record their arguments) with the same shape as bazel/oci's and //infrastructure:
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tools.affected.bazel import shutdown_cached_servers
 from tools.ci import ci
+from tools.nested_bazel import offline_bazelrc
 
 FILES = {
     "MODULE.bazel": 'module(name = "ci_scenario")\n',
@@ -30,13 +30,6 @@ FILES = {
 }
 
 
-def _offline_path(var):
-    value = os.environ[var]
-    if value.startswith("%workspace%"):  # not expanded inside --test_env values
-        value = str(Path(__file__).resolve().parents[2]) + value.removeprefix("%workspace%")
-    return value
-
-
 def _git(repo, *args):
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
@@ -46,13 +39,7 @@ def repo(tmp_path_factory):
     root = tmp_path_factory.mktemp("ci")
     repo = root / "repo"
     files = dict(FILES)
-    files[".bazelrc"] = (
-        "common --noenable_workspace\n"
-        f"common --registry=file://{_offline_path('MLOPS_OFFLINE_REGISTRY')}\n"
-        "common --override_repository=bazel_tools~remote_coverage_tools_extension~remote_coverage_tools="
-        f"{_offline_path('MLOPS_COVERAGE_TOOLS_STUB')}\n"
-        "common --nosandbox_debug\n"
-    )
+    files[".bazelrc"] = offline_bazelrc()
     for path, text in files.items():
         file = repo / path
         file.parent.mkdir(parents=True, exist_ok=True)
