@@ -38,7 +38,10 @@ def render_card(signature: dict[str, Any], metrics: dict[str, Any], thresholds: 
         "",
         *_table(
             [
-                (f"`{item['name']}`", f"{item['dtype']} in [{item['minimum']}, {item['maximum']}]: {item['description']}")
+                (
+                    f"`{item['name']}`",
+                    f"{item['dtype']} in [{item['minimum']}, {item['maximum']}]: {item['description']}",
+                )
                 for item in signature["inputs"]
             ],
             ("column", "type, range, meaning"),
@@ -53,7 +56,9 @@ def render_card(signature: dict[str, Any], metrics: dict[str, Any], thresholds: 
         "inner hold-out of the training set (the test set is never used for selection); the best set is "
         "refitted on the whole training set.",
         "",
-        *_table([(f"`{key}`", f"`{value}`") for key, value in sorted(metrics["params"].items())], ("parameter", "value")),
+        *_table(
+            [(f"`{key}`", f"`{value}`") for key, value in sorted(metrics["params"].items())], ("parameter", "value")
+        ),
         "",
         "## Metrics",
         "",

@@ -58,8 +58,12 @@ def run(features: list[str], config_path: str, gate_path: str, out_dir: str) -> 
     result = train(train_frame, config)
     features = list(MODEL_FEATURES)
     rounded = lambda m: {k: round(v, 6) for k, v in m.items()}  # noqa: E731 - stable, readable JSON
-    test_metrics = rounded(regression_metrics(list(test_frame[TARGET.name]), list(result.estimator.predict(test_frame[features]))))
-    train_metrics = rounded(regression_metrics(list(train_frame[TARGET.name]), list(result.estimator.predict(train_frame[features]))))
+    test_metrics = rounded(
+        regression_metrics(list(test_frame[TARGET.name]), list(result.estimator.predict(test_frame[features])))
+    )
+    train_metrics = rounded(
+        regression_metrics(list(train_frame[TARGET.name]), list(result.estimator.predict(train_frame[features])))
+    )
 
     problems = gate.failures(test_metrics, thresholds)
     if problems:
