@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from data import validation
+from data.contract import RAW
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-rows", type=int, default=1, help="fail when the file has fewer rows (default: 1)")
     parser.add_argument("--expected-sha256", help="fail unless the file's sha256 is this (the pinned data version)")
     parser.add_argument(
+        "--pinned-raw",
+        action="store_true",
+        help=f"the file is the pinned raw table: expect its sha256 and {RAW.rows} rows (data/contract.py RAW)",
+    )
+    parser.add_argument(
         "--max-quarantine-fraction",
         type=float,
         default=validation.DEFAULT_MAX_QUARANTINE_FRACTION,
@@ -60,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = build_parser().parse_args(argv)
     source = user_path(args.file)
+    if args.pinned_raw:
+        args.expected_sha256 = args.expected_sha256 or RAW.sha256
+        args.expected_rows = args.expected_rows or RAW.rows
     try:
         result = validation.validate_file(
             source,
