@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     access_log: bool = True
     # Seconds uvicorn waits for in-flight requests after SIGTERM.
     graceful_shutdown_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("model_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        # An empty variable means "not set", not the current directory.
+        return None if value == "" else value
 
 
 @lru_cache
