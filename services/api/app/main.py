@@ -26,6 +26,8 @@ def create_app(settings: Settings | None = None, predict_transport: httpx.AsyncB
             (tests route it to an in-process predict app).
     """
     settings = settings or get_settings()
+    # httpx logs every request at INFO; the access log already has one line per request.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     metrics_ = ApiMetrics()
 
     @asynccontextmanager

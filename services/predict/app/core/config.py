@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(1000, ge=1)
     # Most rows the dynamic batcher hands to the model at once (several requests together).
     max_rows_per_call: int = Field(4096, ge=1)
+    # OpenMP threads per model call; 1 leaves the other core to the event loop.
+    model_threads: int = Field(1, ge=1)
     # Request bodies larger than this get 413 before being parsed.
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
