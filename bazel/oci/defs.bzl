@@ -38,8 +38,8 @@ _TOOL = {"cfg": "exec", "executable": True}
 # --- oci_image ------------------------------------------------------------------------------
 
 def _compress(ctx, tar, index):
-    blob = ctx.actions.declare_file("%s_layers/%d.tar.gz" % (ctx.label.name, index))
-    descriptor = ctx.actions.declare_file("%s_layers/%d.json" % (ctx.label.name, index))
+    blob = ctx.actions.declare_file("%s_blobs/%d.tar.gz" % (ctx.label.name, index))
+    descriptor = ctx.actions.declare_file("%s_blobs/%d.json" % (ctx.label.name, index))
     args = ctx.actions.args()
     args.add("--tar", tar)
     args.add("--blob", blob)

@@ -125,6 +125,8 @@ def make_devices(rootfs: Path) -> None:
     for name, (major, minor) in DEVICES.items():
         os.mknod(dev / name, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
         os.chmod(dev / name, 0o666)
+    (dev / "shm").mkdir(mode=0o1777, exist_ok=True)  # POSIX semaphores (joblib, multiprocessing)
+    os.chmod(dev / "shm", 0o1777)
 
 
 def propagation_is_private(path: Path) -> bool:
@@ -195,8 +197,10 @@ def run_image(layout: Path, config: dict, args: argparse.Namespace, workdir: Pat
     """Unpacks and runs the image, waits for it, runs the checks, and always kills it."""
     rootfs = workdir / "rootfs"
     rootfs.mkdir()
+    started = time.monotonic()
     ocilib.unpack_layers(layout, rootfs)
     make_devices(rootfs)
+    print(f"image_test: unpacked in {time.monotonic() - started:.1f} s", file=sys.stderr)
     image = config["config"]
     argv = image["Entrypoint"] + image.get("Cmd", [])
     if not resolve_in_root(rootfs, argv[0]).is_file():
@@ -222,7 +226,9 @@ def run_image(layout: Path, config: dict, args: argparse.Namespace, workdir: Pat
     print(f"image_test: running {argv} as {image.get('User')} on 127.0.0.1:{port}", file=sys.stderr)
     try:
         checks = [parse_check(c) for c in args.check]
+        started = time.monotonic()
         wait_until_up(process, port, checks[0][1], args.startup_timeout, log_path)
+        print(f"image_test: answering after {time.monotonic() - started:.1f} s", file=sys.stderr)
         for method, path, body, status, substring in checks:
             got, content = request(port, method, path, body)
             text = content.decode("utf-8", "replace")

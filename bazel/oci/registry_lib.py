@@ -16,7 +16,10 @@ BINARY = "docker-registry"
 
 
 def state_dir() -> Path:
-    """Where the registry keeps its config, storage, log and state (MLOPS_REGISTRY_DIR overrides)."""
+    """Where the registry keeps its config, storage, log and state (MLOPS_REGISTRY_DIR overrides).
+
+    Its port is 5000, or MLOPS_REGISTRY_PORT, or any free port when that one is taken.
+    """
     configured = os.environ.get("MLOPS_REGISTRY_DIR")
     return Path(configured) if configured else Path.home() / ".cache" / "mlops-registry"
 
@@ -82,7 +85,8 @@ def start(wait_seconds: float = 20.0) -> dict:
         raise RuntimeError(f"{BINARY} not found; it comes with the build root's docker-registry package")
     directory = state_dir()
     (directory / "storage").mkdir(parents=True, exist_ok=True)
-    port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+    wanted = int(os.environ.get("MLOPS_REGISTRY_PORT", DEFAULT_PORT))  # 0: any free port
+    port = wanted if wanted and _port_free(wanted) else _free_port()
     addr = f"127.0.0.1:{port}"
     config = directory / "config.yml"
     config.write_text(
