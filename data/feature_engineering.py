@@ -1,0 +1,148 @@
+"""Derived features of the California housing table that help a tree model; pure and row-wise."""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from data.contract import FEATURE_NAMES
+
+# Where the state's people and money are: distance to these centres separates the coastal
+# metro prices from the inland ones better than raw latitude/longitude splits can.
+CITIES: dict[str, tuple[float, float]] = {
+    "LosAngeles": (34.0522, -118.2437),
+    "SanFrancisco": (37.7749, -122.4194),
+    "SanDiego": (32.7157, -117.1611),
+    "SanJose": (37.3382, -121.8863),
+}
+
+# A coarse polyline of the Pacific coast, north to south, as (latitude, longitude). It is a
+# proxy (bays such as San Francisco Bay are not traced), good to a few kilometres on the
+# open coast, which is all a tree split needs.
+COASTLINE: tuple[tuple[float, float], ...] = (
+    (42.00, -124.21),
+    (41.75, -124.20),
+    (40.80, -124.17),
+    (40.44, -124.41),
+    (40.03, -124.07),
+    (39.45, -123.81),
+    (38.95, -123.74),
+    (38.33, -123.05),
+    (38.00, -123.02),
+    (37.76, -122.51),
+    (37.46, -122.44),
+    (36.96, -122.02),
+    (36.60, -121.89),
+    (36.31, -121.90),
+    (35.67, -121.28),
+    (35.37, -120.86),
+    (34.45, -120.47),
+    (34.41, -119.69),
+    (34.20, -119.25),
+    (34.09, -119.06),
+    (34.01, -118.50),
+    (33.74, -118.41),
+    (33.75, -118.19),
+    (33.60, -117.88),
+    (33.46, -117.70),
+    (33.19, -117.38),
+    (32.85, -117.27),
+    (32.53, -117.12),
+)
+
+# Projections of (Longitude, Latitude) onto these directions, in degrees: a tree can only
+# split along axes, so rotated coordinates let it cut the diagonal coast and Central Valley.
+ROTATION_ANGLES: tuple[int, ...] = (30, 45, 60, 120, 135, 150)
+
+_EARTH_RADIUS_KM = 6371.0
+# Kilometres per degree for the planar projection used for the coast distance; the cosine
+# is taken at the state's middle latitude, so the error stays small across California.
+_KM_PER_DEG_LAT = 110.574
+_KM_PER_DEG_LON = 111.320 * math.cos(math.radians(37.0))
+
+DERIVED_FEATURES: tuple[str, ...] = (
+    "RoomsPerPerson",
+    "BedroomsPerRoom",
+    "Households",
+    "IncomePerOccupant",
+    *(f"RotatedCoord{angle}" for angle in ROTATION_ANGLES),
+    *(f"DistTo{city}" for city in CITIES),
+    "DistToNearestCity",
+    "DistToCoast",
+)
+
+MODEL_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *DERIVED_FEATURES)
+
+
+def _haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    """Great-circle distance in km from each (lat, lon) to one point."""
+    phi, phi0 = np.radians(lat), math.radians(lat0)
+    dphi = phi - phi0
+    dlambda = np.radians(lon) - math.radians(lon0)
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi) * math.cos(phi0) * np.sin(dlambda / 2.0) ** 2
+    return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _distance_to_coast_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Shortest planar distance in km from each point to the COASTLINE polyline."""
+    x = lon * _KM_PER_DEG_LON
+    y = lat * _KM_PER_DEG_LAT
+    best = np.full(x.shape, np.inf)
+    for (lat_a, lon_a), (lat_b, lon_b) in zip(COASTLINE[:-1], COASTLINE[1:], strict=True):
+        ax, ay = lon_a * _KM_PER_DEG_LON, lat_a * _KM_PER_DEG_LAT
+        dx, dy = lon_b * _KM_PER_DEG_LON - ax, lat_b * _KM_PER_DEG_LAT - ay
+        t = np.clip(((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        best = np.minimum(best, np.hypot(x - (ax + t * dx), y - (ay + t * dy)))
+    return best
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is not positive (never inf)."""
+    out = np.full(numerator.shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def add_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with the raw columns as float64 plus the DERIVED_FEATURES appended.
+
+    Pure and row-wise: each output row depends only on the same input row, so one row gives
+    the same values as it does inside the full table. Other columns (e.g. the target) pass
+    through unchanged; the input frame is not modified.
+
+    Args:
+        frame: a table holding at least the contract's 8 raw feature columns (numeric).
+
+    Raises:
+        ValueError: when a raw feature column is missing or is not numeric.
+    """
+    missing = [name for name in FEATURE_NAMES if name not in frame.columns]
+    if missing:
+        raise ValueError(f"add_features needs the raw columns {', '.join(missing)}; got {list(frame.columns)}")
+    out = frame.copy()
+    for name in FEATURE_NAMES:
+        try:
+            out[name] = out[name].astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"column {name!r} is not numeric: {error}") from error
+    raw = {name: out[name].to_numpy() for name in FEATURE_NAMES}
+    lat, lon = raw["Latitude"], raw["Longitude"]
+
+    derived: dict[str, np.ndarray] = {
+        "RoomsPerPerson": _ratio(raw["AveRooms"], raw["AveOccup"]),
+        "BedroomsPerRoom": _ratio(raw["AveBedrms"], raw["AveRooms"]),
+        "Households": _ratio(raw["Population"], raw["AveOccup"]),
+        "IncomePerOccupant": _ratio(raw["MedInc"], raw["AveOccup"]),
+    }
+    for angle in ROTATION_ANGLES:
+        theta = math.radians(angle)
+        derived[f"RotatedCoord{angle}"] = lon * math.cos(theta) + lat * math.sin(theta)
+    city_distances = [_haversine_km(lat, lon, *CITIES[city]) for city in CITIES]
+    for city, distance in zip(CITIES, city_distances, strict=True):
+        derived[f"DistTo{city}"] = distance
+    derived["DistToNearestCity"] = np.minimum.reduce(city_distances)
+    derived["DistToCoast"] = _distance_to_coast_km(lat, lon)
+
+    for name in DERIVED_FEATURES:
+        out[name] = derived[name].astype("float64")
+    return out

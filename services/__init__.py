@@ -1,0 +1,1 @@
+"""The predict and api services."""

@@ -1,0 +1,41 @@
+"""Dependencies the api routes share: the predict client, metrics and the API key check."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+
+from services.api.app.core.metrics import ApiMetrics
+from services.api.app.core.predict_client import PredictClient
+
+API_KEY_HEADER = "X-API-Key"
+
+# auto_error=False: a missing key is answered by require_api_key with our own 401 body.
+_api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="the service's API key")
+
+
+def get_predict_client(request: Request) -> PredictClient:
+    """The app's client for the predict service (created by the lifespan)."""
+    return request.app.state.predict_client
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    """The app's metrics."""
+    return request.app.state.metrics
+
+
+def require_api_key(request: Request, provided: Annotated[str | None, Depends(_api_key_header)]) -> None:
+    """Refuse the request with 401 unless it carries the configured API key."""
+    expected: str = request.app.state.api_key
+    if not provided:
+        request.app.state.metrics.auth_failures.inc()
+        raise HTTPException(
+            401,
+            detail=f"missing API key: send it in the {API_KEY_HEADER} header",
+            headers={"WWW-Authenticate": API_KEY_HEADER},
+        )
+    # Constant-time comparison: the answer time must not reveal how much of the key matched.
+    if not hmac.compare_digest(provided.encode(), expected.encode()):
+        request.app.state.metrics.auth_failures.inc()
+        raise HTTPException(401, detail="invalid API key", headers={"WWW-Authenticate": API_KEY_HEADER})

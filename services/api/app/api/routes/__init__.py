@@ -1,0 +1,1 @@
+"""The api service: app api routes."""

@@ -1,0 +1,100 @@
+"""POST /v1/predict and GET /v1/model: the public prediction routes, forwarded to the predict service."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from services.api.app.api.deps import get_predict_client, require_api_key
+from services.api.app.core.predict_client import PredictCallError, PredictClient
+from services.api.app.schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, Problem, SingleResponse
+
+router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require_api_key)])
+
+_ERRORS = {
+    401: {"model": Problem, "description": "missing or wrong API key"},
+    502: {"model": Problem, "description": "the predict service failed"},
+    503: {"model": Problem, "description": "the predict service is down or not ready"},
+    504: {"model": Problem, "description": "the predict service did not answer in time"},
+}
+
+
+def _json(status: int, payload: object) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), status_code=status, media_type="application/json")
+
+
+def _invalid(loc: list, kind: str, msg: str) -> Response:
+    return _json(422, {"detail": [{"loc": loc, "type": kind, "msg": msg}], "error_count": 1})
+
+
+def _check_shape(body: bytes, max_batch_size: int) -> Response | None:
+    """The api's own checks: JSON, a record object or {"records": [...]} within the batch limit.
+
+    Field-level checks need the model's signature and are the predict service's (its 422 is
+    passed on unchanged).
+    """
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        return _invalid(["body"], "json_invalid", f"body is not valid JSON: {error}")
+    if not isinstance(payload, dict):
+        return _invalid(["body"], "dict_type", 'body must be a record object or {"records": [...]}')
+    if "records" in payload:
+        records = payload["records"]
+        if not isinstance(records, list) or not records:
+            return _invalid(["body", "records"], "list_type", "records must be a non-empty list")
+        if len(records) > max_batch_size:
+            return _invalid(
+                ["body", "records"], "too_long", f"at most {max_batch_size} records per request, got {len(records)}"
+            )
+    return None
+
+
+async def _forward(client: PredictClient, method: str, path: str, body: bytes | None = None) -> Response:
+    try:
+        upstream = await client.call(method, path, content=body)
+    except PredictCallError as error:
+        return _json(error.status, {"detail": error.detail})
+    if upstream.status_code < 500:
+        # Answers and client errors (422 with the fields at fault, 413) go back unchanged.
+        return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+    try:
+        reason = upstream.json().get("detail", upstream.text)
+    except ValueError:
+        reason = upstream.text[:500]
+    if upstream.status_code == 503:
+        return _json(503, {"detail": f"predict service not ready: {reason}"})
+    client.metrics.upstream_errors.labels(kind="bad_gateway").inc()
+    return _json(502, {"detail": f"predict service failed (HTTP {upstream.status_code}): {reason}"})
+
+
+@router.post(
+    "/predict",
+    summary="Predict MedHouseVal for one record or a batch",
+    description=(
+        'Body: one record (an object of the model\'s inputs, see GET /v1/model) or {"records": [...]}. '
+        "Needs the X-API-Key header."
+    ),
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_SCHEMA}}}
+    },
+    responses={200: {"model": SingleResponse | BatchResponse}, 422: {"model": Problem}, **_ERRORS},
+)
+async def predict(request: Request, client: Annotated[PredictClient, Depends(get_predict_client)]) -> Response:
+    """Check the request's shape and size, then forward it to the predict service."""
+    settings = request.app.state.settings
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
+        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
+    body = await request.body()
+    if len(body) > settings.max_body_bytes:
+        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
+    if (problem := _check_shape(body, settings.max_batch_size)) is not None:
+        return problem
+    return await _forward(client, "POST", "/v1/predict", body)
+
+
+@router.get("/model", summary="The served model: version, metrics, data hash, inputs", responses=_ERRORS)
+async def model(client: Annotated[PredictClient, Depends(get_predict_client)]) -> Response:
+    """The predict service's description of its model."""
+    return await _forward(client, "GET", "/v1/model")

@@ -1,0 +1,1 @@
+"""The predict service: app api."""

@@ -1,0 +1,35 @@
+"""Settings of the predict service, read from PREDICT_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the predict service can be told from outside; env prefix ``PREDICT_``."""
+
+    model_config = SettingsConfigDict(env_prefix="PREDICT_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(8001, ge=0, le=65535)
+    # Directory holding model.skops and signature.json. None: no model (readyz says why);
+    # `bazel run :serve` fills it from the runfiles of //model:model.
+    model_dir: Path | None = None
+    # Most records one request may carry; larger batches get 422.
+    max_batch_size: int = Field(1000, ge=1)
+    # Most rows the dynamic batcher hands to the model at once (several requests together).
+    max_rows_per_call: int = Field(4096, ge=1)
+    # Request bodies larger than this get 413 before being parsed.
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    log_level: str = "INFO"
+    access_log: bool = True
+    # Seconds uvicorn waits for in-flight requests after SIGTERM.
+    graceful_shutdown_seconds: float = Field(10.0, ge=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process's settings, read from the environment once, on first use."""
+    return Settings()

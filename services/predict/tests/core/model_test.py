@@ -1,0 +1,50 @@
+"""Unit tests of the model service: loading, and batching concurrent requests into model calls."""
+
+import asyncio
+
+import numpy as np
+import pandas as pd
+
+from services.predict.app.core.interim_artifact import load_model
+from services.predict.app.core.metrics import PredictMetrics
+from services.predict.app.core.model import ModelService
+from services.predict.tests.support import synthetic_frame
+
+FIELDS = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
+
+
+def test_concurrent_requests_get_their_own_rows_back(model_dir):
+    frame = synthetic_frame(60, seed=3)[FIELDS]
+    direct = load_model(model_dir).predict(frame)
+    metrics = PredictMetrics()
+    service = ModelService(model_dir, metrics, max_rows_per_call=25)
+    service.load()
+    assert service.ready, service.reason
+    matrix = frame.to_numpy()
+    # Requests of 1..5 rows, all queued at once: answers must map back to the right rows.
+    bounds = np.cumsum([0, 1, 5, 2, 7, 1, 3, 4, 5, 2, 1, 4, 3, 5, 2, 1, 5, 3, 2, 4, 0])[:-1]
+    parts = [matrix[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    async def run() -> list[np.ndarray]:
+        await service.start()
+        try:
+            return await asyncio.gather(*(service.predict(part) for part in parts))
+        finally:
+            await service.stop()
+
+    results = asyncio.run(run())
+    np.testing.assert_allclose(np.concatenate(results), direct[: bounds[-1]])
+    calls = metrics.model_call_rows.collect()[0]
+    count = next(sample.value for sample in calls.samples if sample.name.endswith("_count"))
+    # Batched: fewer model calls than requests, and none above the row cap.
+    assert 1 <= count < len(parts)
+    le_25 = next(sample.value for sample in calls.samples if sample.labels.get("le") == "25.0")
+    assert le_25 == count
+
+
+def test_frame_handed_to_the_model_has_signature_columns(model_dir):
+    service = ModelService(model_dir, PredictMetrics())
+    service.load()
+    frame = pd.DataFrame(service.probe_matrix(service.validator), columns=list(service.validator.names))
+    assert list(frame.columns) == FIELDS
+    assert service.validator.validate([frame.iloc[0].to_dict()]).shape == (1, 8)

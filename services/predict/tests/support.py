@@ -1,0 +1,75 @@
+"""Helpers for the predict tests: a small real model written in the artifact format, and records."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from data.contract import COLUMNS, TARGET
+from data.feature_engineering import MODEL_FEATURES, add_features
+
+RECORD = {
+    "MedInc": 8.3252,
+    "HouseAge": 41.0,
+    "AveRooms": 6.98,
+    "AveBedrms": 1.02,
+    "Population": 322.0,
+    "AveOccup": 2.56,
+    "Latitude": 37.88,
+    "Longitude": -122.23,
+}
+
+
+def synthetic_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    """Raw records inside the contract's ranges, with a target that rises with income."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "MedInc": rng.uniform(0.5, 15.0, rows),
+            "HouseAge": rng.uniform(1.0, 52.0, rows),
+            "AveRooms": rng.uniform(2.0, 10.0, rows),
+            "AveBedrms": rng.uniform(0.8, 2.0, rows),
+            "Population": rng.uniform(100.0, 5000.0, rows),
+            "AveOccup": rng.uniform(1.0, 6.0, rows),
+            "Latitude": rng.uniform(32.6, 41.9, rows),
+            "Longitude": rng.uniform(-124.3, -114.2, rows),
+        }
+    )
+    frame[TARGET.name] = np.clip(0.4 * frame["MedInc"] - 0.02 * frame["HouseAge"] + rng.normal(0, 0.1, rows), 0.15, 5)
+    return frame
+
+
+def write_model(directory: Path, rows: int = 2000) -> Path:
+    """Train a small real model on synthetic data and write model.skops + signature.json, in the
+    format //model:model produces (see /work/shared interfaces), into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = synthetic_frame(rows)
+    features = add_features(frame[[column.name for column in COLUMNS]])[list(MODEL_FEATURES)]
+    estimator = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(features, frame[TARGET.name])
+    (directory / "model.skops").write_bytes(skops.io.dumps(estimator))
+    version = hashlib.sha256((directory / "model.skops").read_bytes()).hexdigest()[:12]
+    signature = {
+        "model_name": "california-housing",
+        "model_version": version,
+        "data_hash": "synthetic",
+        "inputs": [
+            {
+                "name": column.name,
+                "dtype": column.dtype,
+                "minimum": column.minimum,
+                "maximum": column.maximum,
+                "required": not column.nullable,
+                "description": column.description,
+            }
+            for column in COLUMNS
+        ],
+        "model_features": list(MODEL_FEATURES),
+        "target": {"name": TARGET.name, "unit": "100k USD", "minimum": TARGET.minimum, "maximum": TARGET.maximum},
+        "metrics": {"test": {"rmse": 0.1, "mae": 0.08, "r2": 0.9}},
+    }
+    (directory / "signature.json").write_text(json.dumps(signature, indent=2))
+    return directory
