@@ -192,6 +192,10 @@ def _py_image_layers_impl(ctx):
             app.append(line)
             if file.short_path == main:
                 main_found = True
+    for target in ctx.attr.data:
+        for file in target[DefaultInfo].files.to_list():
+            line = "%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path)
+            (third_party if file.owner and file.owner.workspace_name else app).append(line)
     if not main_found:
         fail("py_image_layers(name = %r): %s is not in the runfiles of %s; set main = \"path/in/repo.py\"" %
              (ctx.label.name, main, ctx.attr.binary.label))
@@ -214,7 +218,7 @@ def _py_image_layers_impl(ctx):
         ctx.actions.run(
             executable = ctx.executable._py_layer,
             arguments = ["--manifest", manifest.path, "--output", output.path],
-            inputs = depset([manifest], transitive = [runfiles.files]),
+            inputs = depset([manifest], transitive = [runfiles.files] + [t[DefaultInfo].files for t in ctx.attr.data]),
             outputs = [output],
             mnemonic = "OciPyLayer",
             progress_message = "Writing layer %{output}",
@@ -244,6 +248,7 @@ py_image_layers = rule(
     attrs = {
         "binary": attr.label(executable = True, cfg = "target", mandatory = True, doc = "A py_binary."),
         "main": attr.string(doc = "The main file's path in the repo; default: <binary>.py."),
+        "data": attr.label_list(allow_files = True, doc = "More files for the image, at their runfiles paths (a model)."),
         "prefix": attr.string(default = "/app", doc = "Where the runfiles tree goes in the image."),
         "interpreter": attr.string(default = "/usr/bin/python3.14", doc = "The base image's Python."),
         "_py_layer": attr.label(default = "//bazel/oci:py_layer", **_TOOL),
@@ -256,14 +261,15 @@ py_image_layers = rule(
     },
 )
 
-def py_image(name, binary, main = None, base = "//bazel/oci:python_base", env = {}, user = "65532:65532",
-             workdir = "/app", **kwargs):
+def py_image(name, binary, main = None, data = [], base = "//bazel/oci:python_base", env = {},
+             user = "65532:65532", workdir = "/app", **kwargs):
     """An image running a py_binary on the Python base: base, third-party and application layers.
 
     Args:
         name: the image target (by convention `image`); also makes `<name>_layers`.
         binary: the py_binary to run.
         main: its main file's path in the repo, when not `<binary>.py`.
+        data: more files to ship in the application layer at their runfiles paths (e.g. the model).
         base: the base oci_image.
         env: extra environment (PYTHONPATH and friends are set from the binary).
         user: uid:gid to run as (default: distroless' nonroot 65532).
@@ -277,6 +283,7 @@ def py_image(name, binary, main = None, base = "//bazel/oci:python_base", env = 
         name = layers,
         binary = binary,
         main = main,
+        data = data,
         visibility = ["//visibility:private"],
     )
     oci_image(
@@ -357,7 +364,7 @@ def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
     )
 
 def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "65532:65532", expect_labels = [],
-                   data = [], startup_timeout = 90, **kwargs):
+                   env = {}, mounts = {}, data = [], startup_timeout = 90, **kwargs):
     """Runs an image for real (unpacked, in a private mount+PID namespace, chrooted) and checks it.
 
     Structure: the user is `expect_user` (non-root), the entrypoint exists in the image,
@@ -373,6 +380,9 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
         port_env: the environment variable the service reads its port from.
         expect_user: the config User the image must have.
         expect_labels: label keys that must be present and non-empty.
+        env: environment added for the test run only (e.g. a test API key; never baked in).
+        mounts: {path in the container: "$(rootpath LABEL)"}: files or directories copied into
+            the unpacked root before the run, like volumes (listed in `data` too).
         data: files the checks use (request bodies).
         startup_timeout: seconds to wait for the first check to answer.
         **kwargs: passed to py_test (size, tags, ...).
@@ -383,6 +393,10 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
             "--startup-timeout", str(startup_timeout)]
     for label in expect_labels:
         args += ["--expect-label", label]
+    for key, value in env.items():
+        args.append("--env='%s=%s'" % (key, value.replace("'", "'\\''")))
+    for inside, outside in mounts.items():
+        args.append("--mount=%s=%s" % (inside, outside))
     for check in checks:
         # One shell word per check: Bazel tokenizes `args` like a Bourne shell.
         args.append("--check='%s'" % check.replace("'", "'\\''"))

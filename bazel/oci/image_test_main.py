@@ -9,6 +9,7 @@ test must run as root (it does, inside the build root).
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -211,6 +212,15 @@ def run_image(layout: Path, config: dict, args: argparse.Namespace, workdir: Pat
     port = free_port()
     env = dict(item.split("=", 1) for item in image.get("Env", []))
     env[args.port_env] = str(port)
+    env.update(item.split("=", 1) for item in args.env)
+    for mount in args.mount:
+        inside, _, outside = mount.partition("=")
+        target = rootfs / inside.lstrip("/")
+        if Path(outside).is_dir():
+            shutil.copytree(outside, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(outside, target)
     spec = workdir / "spec.json"
     spec.write_text(json.dumps({"argv": argv, "env": env, "user": image.get("User", "0"),
                                 "workdir": image.get("WorkingDir", "/")}))
@@ -273,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expect-user", default="65532:65532")
     parser.add_argument("--expect-label", action="append", default=[])
     parser.add_argument("--check", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE added for this run only")
+    parser.add_argument("--mount", action="append", default=[], help="IMAGE_PATH=HOST_PATH copied in (a volume)")
     parser.add_argument("--startup-timeout", type=float, default=90)
     args = parser.parse_args(argv)
     if args.inner:
