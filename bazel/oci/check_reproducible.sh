@@ -32,7 +32,8 @@ echo "check_reproducible: building in the usual output base" >&2
 ./tools/bazel build --nostamp --output_groups=+digest "$@"
 first_base="$(./tools/bazel info output_base 2>/dev/null)"
 echo "check_reproducible: building again in a fresh output base $second" >&2
-./tools/bazel --output_base="$second" build --nostamp --output_groups=+digest "$@"
+# --symlink_prefix=/: leave the bazel-* convenience links pointing at the usual output base.
+./tools/bazel --output_base="$second" build --nostamp --output_groups=+digest --symlink_prefix=/ "$@"
 
 status=0
 for path in $(digest_paths "$@"); do
