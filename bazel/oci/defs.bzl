@@ -364,7 +364,7 @@ def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
     )
 
 def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "65532:65532", expect_labels = [],
-                   env = {}, mounts = {}, data = [], startup_timeout = 90, **kwargs):
+                   env = {}, mounts = {}, sidecar = None, data = [], startup_timeout = 90, **kwargs):
     """Runs an image for real (unpacked, in a private mount+PID namespace, chrooted) and checks it.
 
     Structure: the user is `expect_user` (non-root), the entrypoint exists in the image,
@@ -376,14 +376,18 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
         name: the test name (by convention `image_test`).
         image: an oci_image.
         checks: strings "METHOD PATH [@BODY_FILE] STATUS [SUBSTRING]", e.g. "GET /healthz 200";
-            a body file is a label path in `data`, written $(rootpath ...).
+            a body file is a label path in `data`, written $(rootpath ...); headers are words
+            "H:Name=Value" before the status.
         port_env: the environment variable the service reads its port from.
         expect_user: the config User the image must have.
         expect_labels: label keys that must be present and non-empty.
         env: environment added for the test run only (e.g. a test API key; never baked in).
         mounts: {path in the container: "$(rootpath LABEL)"}: files or directories copied into
             the unpacked root before the run, like volumes (listed in `data` too).
-        data: files the checks use (request bodies).
+        sidecar: another image started first and awaited until ready, e.g. the service this one
+            calls: {"image": label, "port_env": ..., "url_env": the variable of this image that
+            gets "http://127.0.0.1:PORT", "env": {...}, "mounts": {...}, "ready": "/readyz"}.
+        data: files the checks and mounts use (request bodies, models).
         startup_timeout: seconds to wait for the first check to answer.
         **kwargs: passed to py_test (size, tags, ...).
     """
@@ -397,6 +401,18 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
         args.append("--env='%s=%s'" % (key, value.replace("'", "'\\''")))
     for inside, outside in mounts.items():
         args.append("--mount=%s=%s" % (inside, outside))
+    sidecar_data = []
+    if sidecar:
+        unknown = [k for k in sidecar if k not in ("image", "port_env", "url_env", "env", "mounts", "ready")]
+        if unknown or "image" not in sidecar or "url_env" not in sidecar:
+            fail("oci_image_test(name = %r): sidecar needs image and url_env; unknown keys: %s" % (name, unknown))
+        sidecar_data.append(sidecar["image"])
+        args += ["--sidecar-layout", "$(rootpath %s)" % sidecar["image"], "--sidecar-url-env", sidecar["url_env"],
+                 "--sidecar-port-env", sidecar.get("port_env", "PORT"), "--sidecar-ready", sidecar.get("ready", "/readyz")]
+        for key, value in sidecar.get("env", {}).items():
+            args.append("--sidecar-env='%s=%s'" % (key, value.replace("'", "'\\''")))
+        for inside, outside in sidecar.get("mounts", {}).items():
+            args.append("--sidecar-mount=%s=%s" % (inside, outside))
     for check in checks:
         # One shell word per check: Bazel tokenizes `args` like a Bourne shell.
         args.append("--check='%s'" % check.replace("'", "'\\''"))
@@ -405,7 +421,7 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
         srcs = ["//bazel/oci:image_test_main.py"],
         main = "//bazel/oci:image_test_main.py",
         args = args,
-        data = [image] + data,
+        data = [image] + sidecar_data + data,
         deps = ["//bazel/oci:ocilib"],
         **kwargs
     )

@@ -160,11 +160,14 @@ def inner(rootfs: str, spec_path: str) -> None:
     os.execve(argv[0], argv, spec["env"])
 
 
-def request(port: int, method: str, path: str, body: bytes | None, timeout: float = 30.0) -> tuple[int, bytes]:
-    """One HTTP request to the container; returns (status, body)."""
+def request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str] | None = None,
+            timeout: float = 30.0) -> tuple[int, bytes]:
+    """One HTTP request to a container; returns (status, body)."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method)
     if body is not None:
         req.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, response.read()
@@ -172,15 +175,19 @@ def request(port: int, method: str, path: str, body: bytes | None, timeout: floa
         return error.code, error.read()
 
 
-def parse_check(check: str) -> tuple[str, str, bytes | None, int, str]:
-    """Parses "METHOD PATH [@BODY_FILE] STATUS [SUBSTRING]"."""
+def parse_check(check: str) -> tuple[str, str, bytes | None, dict[str, str], int, str]:
+    """Parses "METHOD PATH [@BODY_FILE] [H:Name=Value ...] STATUS [SUBSTRING]"."""
     words = check.split()
     method, path, rest = words[0], words[1], words[2:]
     body = None
     if rest and rest[0].startswith("@"):
         body = Path(rest.pop(0)[1:]).read_bytes()
+    headers = {}
+    while rest and rest[0].startswith("H:"):
+        key, _, value = rest.pop(0)[2:].partition("=")
+        headers[key] = value
     status = int(rest.pop(0))
-    return method, path, body, status, " ".join(rest)
+    return method, path, body, headers, status, " ".join(rest)
 
 
 def namespace_children(pid: int) -> list[int]:
@@ -194,84 +201,132 @@ def namespace_children(pid: int) -> list[int]:
     return children
 
 
-def run_image(layout: Path, config: dict, args: argparse.Namespace, workdir: Path) -> None:
-    """Unpacks and runs the image, waits for it, runs the checks, and always kills it."""
-    rootfs = workdir / "rootfs"
-    rootfs.mkdir()
-    started = time.monotonic()
-    ocilib.unpack_layers(layout, rootfs)
-    make_devices(rootfs)
-    print(f"image_test: unpacked in {time.monotonic() - started:.1f} s", file=sys.stderr)
-    image = config["config"]
-    argv = image["Entrypoint"] + image.get("Cmd", [])
-    if not resolve_in_root(rootfs, argv[0]).is_file():
-        fail(f"the entrypoint {argv[0]} is not a file in the image")
-    for arg in argv[1:]:
-        if arg.startswith("/") and not resolve_in_root(rootfs, arg).exists():
-            fail(f"the entrypoint argument {arg} does not exist in the image")
-    port = free_port()
-    env = dict(item.split("=", 1) for item in image.get("Env", []))
-    env[args.port_env] = str(port)
-    env.update(item.split("=", 1) for item in args.env)
-    for mount in args.mount:
-        inside, _, outside = mount.partition("=")
-        target = rootfs / inside.lstrip("/")
-        if Path(outside).is_dir():
-            shutil.copytree(outside, target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(outside, target)
-    spec = workdir / "spec.json"
-    spec.write_text(json.dumps({"argv": argv, "env": env, "user": image.get("User", "0"),
-                                "workdir": image.get("WorkingDir", "/")}))
-    log_path = workdir / "container.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            # The build root's / is not a mount point, so unshare must leave propagation alone.
-            ["unshare", "--mount", "--propagation", "unchanged", "--pid", "--fork", "--kill-child",
-             sys.executable, "-S", os.path.abspath(__file__), "--inner", str(rootfs), str(spec)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={"PYTHONPATH": os.environ.get("PYTHONPATH", ""), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
-    print(f"image_test: running {argv} as {image.get('User')} on 127.0.0.1:{port}", file=sys.stderr)
-    try:
-        checks = [parse_check(c) for c in args.check]
+class Container:
+    """One unpacked image running in its own mount+PID namespace, on a free port of 127.0.0.1."""
+
+    def __init__(self, name: str, layout: Path, port_env: str, env: list[str], mounts: list[str], workdir: Path):
+        self.name, self.layout, self.port_env = name, layout, port_env
+        self.env, self.mounts = env, mounts
+        self.dir = workdir / name
+        self.log_path = self.dir / "container.log"
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+
+    def start(self) -> None:
+        """Unpacks the image, checks its entrypoint exists, and starts it."""
+        _, _, config = ocilib.load_layout(self.layout)
+        rootfs = self.dir / "rootfs"
+        rootfs.mkdir(parents=True)
         started = time.monotonic()
-        wait_until_up(process, port, checks[0][1], args.startup_timeout, log_path)
-        print(f"image_test: answering after {time.monotonic() - started:.1f} s", file=sys.stderr)
-        for method, path, body, status, substring in checks:
-            got, content = request(port, method, path, body)
-            text = content.decode("utf-8", "replace")
-            if got != status:
-                fail(f"{method} {path}: status {got}, expected {status}: {text[:500]}")
-            if substring and substring not in text:
-                fail(f"{method} {path}: {substring!r} not in the response: {text[:500]}")
-            print(f"image_test: ok {method} {path} -> {got} {text[:200]}", file=sys.stderr)
+        ocilib.unpack_layers(self.layout, rootfs)
+        make_devices(rootfs)
+        print(f"image_test: {self.name}: unpacked in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        image = config["config"]
+        argv = image["Entrypoint"] + image.get("Cmd", [])
+        if not resolve_in_root(rootfs, argv[0]).is_file():
+            fail(f"{self.name}: the entrypoint {argv[0]} is not a file in the image")
+        for arg in argv[1:]:
+            if arg.startswith("/") and not resolve_in_root(rootfs, arg).exists():
+                fail(f"{self.name}: the entrypoint argument {arg} does not exist in the image")
+        self.port = free_port()
+        env = dict(item.split("=", 1) for item in image.get("Env", []))
+        env[self.port_env] = str(self.port)
+        env.update(item.split("=", 1) for item in self.env)
+        for mount in self.mounts:
+            inside, _, outside = mount.partition("=")
+            target = rootfs / inside.lstrip("/")
+            if Path(outside).is_dir():
+                shutil.copytree(outside, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(outside, target)
+        spec = self.dir / "spec.json"
+        spec.write_text(json.dumps({"argv": argv, "env": env, "user": image.get("User", "0"),
+                                    "workdir": image.get("WorkingDir", "/")}))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                # The build root's / is not a mount point, so unshare must leave propagation alone.
+                ["unshare", "--mount", "--propagation", "unchanged", "--pid", "--fork", "--kill-child",
+                 sys.executable, "-S", os.path.abspath(__file__), "--inner", str(rootfs), str(spec)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={"PYTHONPATH": os.environ.get("PYTHONPATH", ""), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            )
+        print(f"image_test: {self.name}: running {argv} as {image.get('User')} on 127.0.0.1:{self.port}",
+              file=sys.stderr)
+
+    def wait(self, path: str, timeout: float, want_status: int | None = None) -> None:
+        """Polls PATH until it answers (with `want_status`, if given), the process dies, or time runs out."""
+        started = time.monotonic()
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                fail(f"{self.name}: the container exited with {self.process.returncode} before answering")
+            try:
+                status, _ = request(self.port, "GET", path, None, timeout=2.0)
+                if want_status is None or status == want_status:
+                    print(f"image_test: {self.name}: {path} answered after {time.monotonic() - started:.1f} s",
+                          file=sys.stderr)
+                    return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        fail(f"{self.name}: no {want_status or 'answer'} on 127.0.0.1:{self.port}{path} within {timeout:.0f} s")
+
+    def dump_log(self) -> None:
+        """Writes the tail of the container's output to stderr."""
+        if self.log_path.exists():
+            text = self.log_path.read_text(errors="replace")[-6000:]
+            sys.stderr.write(f"--- {self.name} output ---\n{text}\n")
+
+    def stop(self) -> None:
+        """Kills the namespace's PID 1 (the kernel then kills everything in it) and reaps unshare."""
+        if self.process is None:
+            return
+        for child in namespace_children(self.process.pid):
+            os.kill(child, signal.SIGKILL)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def run_checks(container: Container, checks: list[str]) -> None:
+    """Runs each HTTP check against the container."""
+    for method, path, body, headers, status, substring in (parse_check(c) for c in checks):
+        got, content = request(container.port, method, path, body, headers)
+        text = content.decode("utf-8", "replace")
+        if got != status:
+            fail(f"{method} {path}: status {got}, expected {status}: {text[:500]}")
+        if substring and substring not in text:
+            fail(f"{method} {path}: {substring!r} not in the response: {text[:500]}")
+        print(f"image_test: ok {method} {path} -> {got} {text[:200]}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
+    """Starts the sidecar (if any) until ready, then the image; runs the checks; always stops both."""
+    containers = []
+    env = list(args.env)
+    try:
+        if args.sidecar_layout:
+            sidecar = Container("sidecar", Path(args.sidecar_layout).resolve(), args.sidecar_port_env,
+                                args.sidecar_env, args.sidecar_mount, workdir)
+            containers.append(sidecar)
+            sidecar.start()
+            sidecar.wait(args.sidecar_ready, args.startup_timeout, want_status=200)
+            env.append(f"{args.sidecar_url_env}=http://127.0.0.1:{sidecar.port}")
+        main_container = Container("image", Path(args.layout).resolve(), args.port_env, env, args.mount, workdir)
+        containers.append(main_container)
+        main_container.start()
+        main_container.wait(parse_check(args.check[0])[1], args.startup_timeout)
+        run_checks(main_container, args.check)
     except BaseException:
-        sys.stderr.write("--- container output ---\n" + log_path.read_text(errors="replace")[-6000:] + "\n")
+        for container in containers:
+            container.dump_log()
         raise
     finally:
-        for child in namespace_children(process.pid):
-            os.kill(child, signal.SIGKILL)  # PID 1: the kernel then kills the whole namespace
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_up(process: subprocess.Popen, port: int, path: str, timeout: float, log_path: Path) -> None:
-    """Polls PATH until the server answers at all, the process dies, or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            fail(f"the container exited with {process.returncode} before answering")
-        try:
-            request(port, "GET", path, None, timeout=2.0)
-            return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    fail(f"no answer on 127.0.0.1:{port}{path} within {timeout:.0f} s")
+        for container in reversed(containers):
+            container.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="append", default=[])
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE added for this run only")
     parser.add_argument("--mount", action="append", default=[], help="IMAGE_PATH=HOST_PATH copied in (a volume)")
+    parser.add_argument("--sidecar-layout", help="another image started first (e.g. the service this one calls)")
+    parser.add_argument("--sidecar-port-env", default="PORT")
+    parser.add_argument("--sidecar-env", action="append", default=[])
+    parser.add_argument("--sidecar-mount", action="append", default=[])
+    parser.add_argument("--sidecar-ready", default="/readyz", help="path that must answer 200 first")
+    parser.add_argument("--sidecar-url-env", help="the image's variable that gets the sidecar's URL")
     parser.add_argument("--startup-timeout", type=float, default=90)
     args = parser.parse_args(argv)
     if args.inner:
@@ -297,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"image_test: {digest}", file=sys.stderr)
     check_structure(layout, config, manifest, args)
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as tmp:
-        run_image(layout, config, args, Path(tmp))
+        run(args, Path(tmp))
     print("image_test: PASS", file=sys.stderr)
     return 0
 
