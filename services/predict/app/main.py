@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = ModelService(settings.model_dir, metrics_, settings.max_rows_per_call)
+        service = ModelService(settings.model_dir, metrics_, settings.max_rows_per_call, settings.model_threads)
         # A missing or broken model leaves the service up but unready (readyz says why).
         service.load()
         await service.start()

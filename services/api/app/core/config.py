@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = True
     graceful_shutdown_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("api_key", "api_key_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        # An empty variable (common in manifests) means "not set", not the path "." or the key "".
+        return None if value == "" else value
 
 
 class ApiKeyMissingError(ValueError):

@@ -64,3 +64,12 @@ def test_key_file_is_used_by_the_app(tmp_path):
         assert client.get("/v1/model", headers={"X-API-Key": "wrong"}).status_code == 401
         # Accepted by auth; the predict service is absent, so the failure is an upstream one.
         assert client.get("/v1/model", headers={"X-API-Key": "file-key"}).status_code != 401
+
+
+def test_empty_variables_mean_unset(monkeypatch):
+    monkeypatch.setenv("API_API_KEY_FILE", "")
+    monkeypatch.setenv("API_API_KEY", "")
+    settings = Settings()
+    assert settings.api_key_file is None and settings.api_key is None
+    with pytest.raises(ApiKeyMissingError, match="no API key configured"):
+        resolve_api_key(settings)

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,12 +21,20 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(1000, ge=1)
     # Most rows the dynamic batcher hands to the model at once (several requests together).
     max_rows_per_call: int = Field(4096, ge=1)
+    # OpenMP threads per model call; 1 leaves the other core to the event loop.
+    model_threads: int = Field(1, ge=1)
     # Request bodies larger than this get 413 before being parsed.
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
     access_log: bool = True
     # Seconds uvicorn waits for in-flight requests after SIGTERM.
     graceful_shutdown_seconds: float = Field(10.0, ge=0)
+
+    @field_validator("model_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        # An empty variable means "not set", not the current directory.
+        return None if value == "" else value
 
 
 @lru_cache

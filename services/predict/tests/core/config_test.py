@@ -27,3 +27,8 @@ def test_get_settings_is_cached_and_read_lazily(monkeypatch):
         assert get_settings().port == 9300
     finally:
         get_settings.cache_clear()
+
+
+def test_empty_model_dir_means_unset(monkeypatch):
+    monkeypatch.setenv("PREDICT_MODEL_DIR", "")
+    assert Settings().model_dir is None
