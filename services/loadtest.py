@@ -21,7 +21,7 @@ import pandas as pd
 import uvloop
 from threadpoolctl import threadpool_limits
 
-from services.launch import ServiceProcess, free_port
+from services.launch import ServiceProcess, free_port, get
 
 API_KEY = "loadtest-key"
 MODEL_RUNFILES_PATH = "_main/model/artifact/signature.json"
@@ -43,6 +43,7 @@ class Result:
         self.errors: dict[str, int] = {}
         self.sent = 0
         self.elapsed = 0.0
+        self.cpu_ms: dict[str, float] = {}
 
     def summary(self) -> dict:
         """Throughput and latency percentiles (ms) of the scenario."""
@@ -64,6 +65,7 @@ class Result:
             "p95_ms": round(float(np.percentile(lat, 95)), 2),
             "p99_ms": round(float(np.percentile(lat, 99)), 2),
             "max_ms": round(float(lat.max()), 2),
+            "cpu_ms_per_request": self.cpu_ms,
         }
 
 
@@ -105,6 +107,15 @@ async def _connection(url: str, request: bytes, result: Result, budget: list[int
         writer.close()
 
 
+def cpu_seconds(url: str) -> float:
+    """process_cpu_seconds_total of the service at ``url`` (from its /metrics)."""
+    text = get(url + "/metrics")[1].decode()
+    for line in text.splitlines():
+        if line.startswith("process_cpu_seconds_total "):
+            return float(line.split()[1])
+    return float("nan")
+
+
 async def drive(name: str, url: str, path: str, payload: object, rows: int, args, headers=None) -> Result:
     """Run one scenario: ``concurrency`` connections share a request budget and a time limit."""
     concurrency = args.concurrency if rows == 1 else args.batch_concurrency
@@ -127,7 +138,7 @@ async def drive(name: str, url: str, path: str, payload: object, rows: int, args
 def in_process_rows_per_s(model_dir: Path, frame: pd.DataFrame, seconds: float) -> dict[str, float]:
     """Rows/s of calling the model's predict directly on ``frame`` (the same batch the services get),
     with the default OpenMP threads and with one thread (what the predict service uses)."""
-    from services.predict.app.core.interim_artifact import load_model
+    from model.artifact import load_model
 
     model = load_model(model_dir)
     out = {}
@@ -252,7 +263,13 @@ def main(argv: list[str] | None = None) -> int:
                 if args.only and name.replace(" ", "-") not in args.only:
                     continue
                 log(f"running {name} ...")
-                out.append(await drive(name, url, "/v1/predict", payload, rows, args, headers))
+                before = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
+                result = await drive(name, url, "/v1/predict", payload, rows, args, headers)
+                after = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
+                # Includes the warm-up requests; CPU per request of each service process.
+                total = len(result.latencies) + 8 * 5
+                result.cpu_ms = {key: round((after[key] - before[key]) * 1000 / total, 2) for key in before}
+                out.append(result)
             return out
 
         results = [result.summary() for result in uvloop.run(scenarios())]
@@ -281,13 +298,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"{'scenario':<16}{'conc':>5}{'rows':>6}{'ok':>8}{'err':>5}{'lost':>5}{'req/s':>9}{'rows/s':>11}"
-        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  cpu ms/req (predict, api)"
     )
     for r in results:
         print(
             f"{r['scenario']:<16}{r['concurrency']:>5}{r['rows_per_request']:>6}{r['ok']:>8}{r['errors']:>5}"
             f"{r['lost']:>5}{r['requests_per_s']:>9}{r['rows_per_s']:>11}{r['p50_ms']:>8}{r['p95_ms']:>8}"
-            f"{r['p99_ms']:>8}"
+            f"{r['p99_ms']:>8}  {r['cpu_ms_per_request'].get('predict')}, {r['cpu_ms_per_request'].get('api')}"
         )
     for label, value in direct.items():
         print(f"in-process model.predict on {args.batch_rows} rows ({label}): {value:,.0f} rows/s")

@@ -1,16 +1,14 @@
 """Helpers for the predict tests: a small real model written in the artifact format, and records."""
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import skops.io
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from data.contract import COLUMNS, TARGET
 from data.feature_engineering import MODEL_FEATURES, add_features
+from model import artifact
 
 RECORD = {
     "MedInc": 8.3252,
@@ -45,31 +43,19 @@ def synthetic_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 
 def write_model(directory: Path, rows: int = 2000) -> Path:
     """Train a small real model on synthetic data and write model.skops + signature.json, in the
-    format //model:model produces (see /work/shared interfaces), into ``directory``."""
+    format //model:model produces (written with //model:artifact's own functions), into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     frame = synthetic_frame(rows)
     features = add_features(frame[[column.name for column in COLUMNS]])[list(MODEL_FEATURES)]
     estimator = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(features, frame[TARGET.name])
-    (directory / "model.skops").write_bytes(skops.io.dumps(estimator))
-    version = hashlib.sha256((directory / "model.skops").read_bytes()).hexdigest()[:12]
-    signature = {
-        "model_name": "california-housing",
-        "model_version": version,
-        "data_hash": "synthetic",
-        "inputs": [
-            {
-                "name": column.name,
-                "dtype": column.dtype,
-                "minimum": column.minimum,
-                "maximum": column.maximum,
-                "required": not column.nullable,
-                "description": column.description,
-            }
-            for column in COLUMNS
-        ],
-        "model_features": list(MODEL_FEATURES),
-        "target": {"name": TARGET.name, "unit": "100k USD", "minimum": TARGET.minimum, "maximum": TARGET.maximum},
-        "metrics": {"test": {"rmse": 0.1, "mae": 0.08, "r2": 0.9}},
-    }
-    (directory / "signature.json").write_text(json.dumps(signature, indent=2))
+    model_bytes = artifact.dump_estimator(estimator)
+    target = frame[TARGET.name]
+    signature = artifact.build_signature(
+        model_bytes,
+        data_hash="synthetic",
+        target_range=(float(target.min()), float(target.max())),
+        test_metrics={"rmse": 0.1, "mae": 0.08, "r2": 0.9},
+    )
+    (directory / artifact.MODEL_FILE).write_bytes(model_bytes)
+    (directory / artifact.SIGNATURE_FILE).write_text(artifact.to_json(signature))
     return directory

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from services.predict.app.core.interim_artifact import load_model
+from model.artifact import load_model
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.validation import RecordValidator
 

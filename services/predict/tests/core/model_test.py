@@ -5,7 +5,7 @@ import asyncio
 import numpy as np
 import pandas as pd
 
-from services.predict.app.core.interim_artifact import load_model
+from model.artifact import load_model
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService
 from services.predict.tests.support import synthetic_frame

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.predict.app.core.interim_artifact import load_model
+from model.artifact import load_model
 from services.predict.tests.support import RECORD, synthetic_frame
 
 FIELDS = list(RECORD)
