@@ -179,23 +179,23 @@ def _py_image_layers_impl(ctx):
     prefix = ctx.attr.prefix.rstrip("/")
     main = ctx.attr.main or executable.short_path + ".py"
 
-    app, third_party = [], []
+    # Each layer's action gets only its own files as inputs, so an application change does not
+    # re-run the (large) third-party layer.
+    app, third_party, app_files, third_party_files = [], [], [], []
     main_found = False
-    for file in runfiles.files.to_list():
+    data_files = [f for t in ctx.attr.data for f in t[DefaultInfo].files.to_list()]
+    for file in runfiles.files.to_list() + data_files:
         if file == executable:
             continue  # the launcher stub: the image runs the interpreter directly
-        path = _runfiles_path(ctx, file)
-        line = "%s/%s\t%s" % (prefix, path, file.path)
+        line = "%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path)
         if file.owner and file.owner.workspace_name:
             third_party.append(line)
+            third_party_files.append(file)
         else:
             app.append(line)
+            app_files.append(file)
             if file.short_path == main:
                 main_found = True
-    for target in ctx.attr.data:
-        for file in target[DefaultInfo].files.to_list():
-            line = "%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path)
-            (third_party if file.owner and file.owner.workspace_name else app).append(line)
     if not main_found:
         fail("py_image_layers(name = %r): %s is not in the runfiles of %s; set main = \"path/in/repo.py\"" %
              (ctx.label.name, main, ctx.attr.binary.label))
@@ -212,13 +212,14 @@ def _py_image_layers_impl(ctx):
         imports = sorted(ctx.attr.binary[PyInfo].imports.to_list())
     pythonpath = [prefix + "/" + ctx.workspace_name] + [prefix + "/" + i for i in imports]
 
-    for lines, output in [(third_party, ctx.outputs.third_party), (app, ctx.outputs.app)]:
+    layers = [(third_party, third_party_files, ctx.outputs.third_party), (app, app_files, ctx.outputs.app)]
+    for lines, files, output in layers:
         manifest = ctx.actions.declare_file(output.basename + ".manifest")
         ctx.actions.write(manifest, "\n".join(sorted(lines)) + "\n")
         ctx.actions.run(
             executable = ctx.executable._py_layer,
             arguments = ["--manifest", manifest.path, "--output", output.path],
-            inputs = depset([manifest], transitive = [runfiles.files] + [t[DefaultInfo].files for t in ctx.attr.data]),
+            inputs = [manifest] + files,
             outputs = [output],
             mnemonic = "OciPyLayer",
             progress_message = "Writing layer %{output}",
