@@ -1,7 +1,9 @@
 """The api service's HTTP client for the predict service: pooled, timed out, retried on connection errors."""
 
 import asyncio
+import importlib.util
 import logging
+import sys
 import time
 
 import httpx
@@ -41,6 +43,20 @@ class PredictTimeoutError(PredictCallError):
 _CONNECTION_ERRORS = (httpx.ConnectError, httpx.RemoteProtocolError)
 
 
+def _skip_missing_sniffio() -> None:
+    """Make httpcore's per-request ``import sniffio`` fail fast when sniffio is not installed.
+
+    httpcore tries that import every time it creates a lock (several times per request). A
+    failed import is not cached: each one scans every sys.path entry, and a Bazel py_binary has
+    one entry per third-party package. Profiled here: ~2,000 failed path scans per 200 requests,
+    ~10 ms of CPU per forwarded request. A None entry in sys.modules makes the import raise
+    ImportError at once, which is what httpcore expects when sniffio is absent (it then assumes
+    asyncio, the only loop these services run).
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None
+
+
 class PredictClient:
     """Calls the predict service with one shared connection pool."""
 
@@ -54,6 +70,7 @@ class PredictClient:
         """
         self.settings = settings
         self.metrics = metrics
+        _skip_missing_sniffio()
         self.client = httpx.AsyncClient(
             base_url=settings.predict_url,
             timeout=httpx.Timeout(settings.predict_timeout_seconds),
