@@ -183,8 +183,12 @@ def _py_image_layers_impl(ctx):
     # re-run the (large) third-party layer.
     app, third_party, app_files, third_party_files = [], [], [], []
     main_found = False
-    data_files = [f for t in ctx.attr.data for f in t[DefaultInfo].files.to_list()]
-    for file in runfiles.files.to_list() + data_files:
+    data, data_files = [], []
+    for target in ctx.attr.data:
+        for file in target[DefaultInfo].files.to_list():
+            data.append("%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path))
+            data_files.append(file)
+    for file in runfiles.files.to_list():
         if file == executable:
             continue  # the launcher stub: the image runs the interpreter directly
         line = "%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path)
@@ -212,7 +216,11 @@ def _py_image_layers_impl(ctx):
         imports = sorted(ctx.attr.binary[PyInfo].imports.to_list())
     pythonpath = [prefix + "/" + ctx.workspace_name] + [prefix + "/" + i for i in imports]
 
-    layers = [(third_party, third_party_files, ctx.outputs.third_party), (app, app_files, ctx.outputs.app)]
+    layers = [
+        (third_party, third_party_files, ctx.outputs.third_party),
+        (data, data_files, ctx.outputs.data),
+        (app, app_files, ctx.outputs.app),
+    ]
     for lines, files, output in layers:
         manifest = ctx.actions.declare_file(output.basename + ".manifest")
         ctx.actions.write(manifest, "\n".join(sorted(lines)) + "\n")
@@ -236,14 +244,15 @@ def _py_image_layers_impl(ctx):
         "PYTHONDONTWRITEBYTECODE=1",
         "PYTHONUNBUFFERED=1",
     ]) + "\n")
-    return [DefaultInfo(files = depset([ctx.outputs.third_party, ctx.outputs.app]))]
+    return [DefaultInfo(files = depset([ctx.outputs.third_party, ctx.outputs.data, ctx.outputs.app]))]
 
 py_image_layers = rule(
     implementation = _py_image_layers_impl,
     doc = """Splits a py_binary's runfiles into two layer tars under `prefix` (the runfiles root).
 
     `<name>_third_party.tar`: files of external repositories (the @pypi wheels).
-    `<name>_app.tar`: this repository's files (code, data such as the model).
+    `<name>_data.tar`: the files of `data` (e.g. the model), which change at their own pace.
+    `<name>_app.tar`: this repository's files (the code).
     `<name>_entrypoint.json`: [interpreter, "-S", main]; `<name>_env.txt`: PYTHONPATH etc.
     """,
     attrs = {
@@ -256,6 +265,7 @@ py_image_layers = rule(
     },
     outputs = {
         "third_party": "%{name}_third_party.tar",
+        "data": "%{name}_data.tar",
         "app": "%{name}_app.tar",
         "entrypoint": "%{name}_entrypoint.json",
         "env": "%{name}_env.txt",
@@ -264,13 +274,14 @@ py_image_layers = rule(
 
 def py_image(name, binary, main = None, data = [], base = "//bazel/oci:python_base", env = {},
              user = "65532:65532", workdir = "/app", **kwargs):
-    """An image running a py_binary on the Python base: base, third-party and application layers.
+    """An image running a py_binary on the Python base: base, third-party, [data,] application layers.
 
     Args:
         name: the image target (by convention `image`); also makes `<name>_layers`.
         binary: the py_binary to run.
         main: its main file's path in the repo, when not `<binary>.py`.
-        data: more files to ship in the application layer at their runfiles paths (e.g. the model).
+        data: more files (e.g. the model), shipped at their runfiles paths in a layer of their own
+            between third-party and application, so a code change does not re-push the model.
         base: the base oci_image.
         env: extra environment (PYTHONPATH and friends are set from the binary).
         user: uid:gid to run as (default: distroless' nonroot 65532).
@@ -290,7 +301,7 @@ def py_image(name, binary, main = None, data = [], base = "//bazel/oci:python_ba
     oci_image(
         name = name,
         base = base,
-        tars = [layers + "_third_party.tar", layers + "_app.tar"],
+        tars = [layers + "_third_party.tar"] + ([layers + "_data.tar"] if data else []) + [layers + "_app.tar"],
         entrypoint = layers + "_entrypoint.json",
         env_files = [layers + "_env.txt"],
         env = env,

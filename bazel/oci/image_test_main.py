@@ -69,7 +69,7 @@ def check_structure(layout: Path, config: dict, manifest: dict, args: argparse.N
         fail(f"expected base, third-party and application layers; found {len(layers)}")
     problems = []
     for index, descriptor in enumerate(layers[1:], start=1):
-        is_app = index == len(layers) - 1
+        is_app = index >= 2  # past base and third-party: data and application layers
         for name, member, data in layer_names(layout, descriptor):
             parts = name.split("/")
             base = parts[-1]
