@@ -1,5 +1,6 @@
 """Both services as real processes (their Bazel binaries) on loopback: answers, auth, outage, metrics."""
 
+import json
 import os
 import re
 import signal
@@ -27,8 +28,17 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def model_dir(workdir) -> Path:
-    return write_model(workdir / "model")
+def model_dir() -> Path:
+    """The real model from //model:model (a data dependency of this test)."""
+    path = Path(os.environ["MODEL_SIGNATURE"]).resolve().parent
+    assert (path / "model.skops").is_file(), f"{path} lacks model.skops"
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_model_dir(workdir) -> Path:
+    """A small model trained here, to break in ways the real one must not be touched."""
+    return write_model(workdir / "small-model")
 
 
 def start_predict(workdir: Path, port: int, model_dir: Path | None, name: str = "predict") -> ServiceProcess:
@@ -77,6 +87,15 @@ def metric(text: bytes, name: str, labels: str = "") -> float:
     pattern = re.compile(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", re.M)
     match = pattern.search(text.decode())
     return float(match.group(1)) if match else 0.0
+
+
+def test_the_served_model_is_the_built_one(stack, model_dir):
+    status, body = get(stack["predict_url"] + "/v1/model")
+    assert status == 200
+    signature = json.loads((model_dir / "signature.json").read_text())
+    served = json.loads(body)
+    assert served["model_version"] == signature["model_version"]
+    assert served["data_hash"] == signature["data_hash"]
 
 
 def test_api_answers_what_predict_answers(stack):
@@ -168,10 +187,10 @@ def test_predict_outage_gives_503_then_recovers(stack, workdir, model_dir):
     assert unavailable >= 1
 
 
-def test_broken_model_keeps_predict_up_but_unready(workdir, model_dir):
+def test_broken_model_keeps_predict_up_but_unready(workdir, small_model_dir):
     broken = workdir / "broken-model"
     broken.mkdir(exist_ok=True)
-    (broken / "signature.json").write_bytes((model_dir / "signature.json").read_bytes())
+    (broken / "signature.json").write_bytes((small_model_dir / "signature.json").read_bytes())
     (broken / "model.skops").write_bytes(b"garbage")
     port = free_port()
     predict = start_predict(workdir, port, broken, name="predict-broken")
@@ -199,3 +218,14 @@ def test_api_without_a_key_refuses_to_start(workdir):
         api.stop()
     assert api.process.returncode != 0
     assert "no API key configured" in api.log_path.read_text()
+
+
+def test_serve_uses_the_bundled_model_by_default(workdir, model_dir):
+    port = free_port()
+    predict = start_predict(workdir, port, None, name="predict-default-model")  # PREDICT_MODEL_DIR=""
+    try:
+        predict.wait_until(f"http://127.0.0.1:{port}/readyz")
+        served = json.loads(get(f"http://127.0.0.1:{port}/v1/model")[1])
+        assert served["model_version"] == json.loads((model_dir / "signature.json").read_text())["model_version"]
+    finally:
+        assert predict.stop() in STOPPED_CLEANLY

@@ -155,7 +155,11 @@ def in_process_rows_per_s(model_dir: Path, frame: pd.DataFrame, seconds: float) 
 
 def default_model_dir() -> Path | None:
     """The model from //model:model in this binary's runfiles, if it is there."""
-    for root in filter(None, [os.environ.get("RUNFILES_DIR"), sys.argv[0] + ".runfiles"]):
+    # RUNFILES_DIR is set under `bazel test`; under `bazel run` the stub runs this file from
+    # inside the runfiles tree (and the working directory is <binary>.runfiles/_main).
+    here = Path(__file__).absolute()
+    roots = [os.environ.get("RUNFILES_DIR"), *(p for p in here.parents if p.name.endswith(".runfiles"))]
+    for root in filter(None, roots):
         candidate = Path(root) / MODEL_RUNFILES_PATH
         if candidate.is_file():
             return candidate.resolve().parent

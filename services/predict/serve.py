@@ -17,7 +17,10 @@ MODEL_RUNFILES_PATH = "_main/model/artifact/signature.json"
 
 def default_model_dir() -> Path | None:
     """The model directory shipped in this binary's runfiles (from //model:model), if any."""
-    roots = [os.environ.get("RUNFILES_DIR"), sys.argv[0] + ".runfiles"]
+    # RUNFILES_DIR is set under `bazel test`; under `bazel run` the stub runs this file from
+    # inside the runfiles tree (and the working directory is <binary>.runfiles/_main).
+    here = Path(__file__).absolute()
+    roots = [os.environ.get("RUNFILES_DIR"), *(p for p in here.parents if p.name.endswith(".runfiles"))]
     for root in filter(None, roots):
         candidate = Path(root) / MODEL_RUNFILES_PATH
         if candidate.is_file():
