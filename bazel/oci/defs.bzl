@@ -188,9 +188,10 @@ def _py_image_layers_impl(ctx):
         for file in target[DefaultInfo].files.to_list():
             data.append("%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path))
             data_files.append(file)
+    in_data = {f.path: True for f in data_files}
     for file in runfiles.files.to_list():
-        if file == executable:
-            continue  # the launcher stub: the image runs the interpreter directly
+        if file == executable or file.path in in_data:
+            continue  # the launcher stub (the image runs the interpreter directly), or in the data layer
         line = "%s/%s\t%s" % (prefix, _runfiles_path(ctx, file), file.path)
         if file.owner and file.owner.workspace_name:
             third_party.append(line)
