@@ -1,0 +1,96 @@
+"""Pushes an OCI layout with crane and prints the pushed reference (REPOSITORY@DIGEST) on stdout.
+
+Run through an oci_push target: bazel run //services/predict:push [-- EXTRA_TAG...]
+Registry: the repository's own host if it names one; else $REGISTRY; else the embedded local
+registry, started if needed (bazel run //bazel/oci:registry -- status|stop).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bazel.oci import ocilib, registry_lib
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr; stdout carries only the pushed reference."""
+    print(f"push: {message}", file=sys.stderr)
+
+
+def names_registry(repository: str) -> bool:
+    """True when the repository starts with a registry host (has '.' or ':' or is localhost)."""
+    first = repository.split("/", 1)[0]
+    return "/" in repository and ("." in first or ":" in first or first == "localhost")
+
+
+def resolve_repository(repository: str) -> str:
+    """Prefixes the repository with $REGISTRY or the embedded registry's address when needed."""
+    if names_registry(repository):
+        return repository
+    registry = os.environ.get("REGISTRY", "").rstrip("/")
+    if not registry:
+        running = registry_lib.start()
+        registry = running["addr"]
+        log(f"REGISTRY is unset: using the embedded registry at {registry} (storage {running['dir']});")
+        log("  stop it with: bazel run //bazel/oci:registry -- stop")
+    return f"{registry}/{repository}"
+
+
+def git_tag() -> str | None:
+    """The workspace's git commit, with "-dirty" when there are uncommitted changes; None without git."""
+    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
+    if not workspace or not shutil.which("git"):
+        return None
+    try:
+        commit = subprocess.run(["git", "-C", workspace, "rev-parse", "HEAD"], check=True,
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", workspace, "status", "--porcelain"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+    except subprocess.CalledProcessError:
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def crane(*args: str) -> str:
+    """Runs crane (from the build root) and returns its stdout."""
+    binary = shutil.which("crane") or "/usr/bin/crane"
+    extra = ["--insecure"] if os.environ.get("REGISTRY_INSECURE") == "1" else []
+    result = subprocess.run([binary, *args, *extra], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(f"push: crane {args[0]} failed ({result.returncode})")
+    return result.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Pushes the layout under every tag and prints REPOSITORY@DIGEST."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--layout", required=True, help="the OCI layout directory (an oci_image output)")
+    parser.add_argument("--repository", required=True, help="e.g. mlops/predict, or host:port/mlops/predict")
+    parser.add_argument("--tag", action="append", default=[], help="a tag pushed every time (repeatable)")
+    parser.add_argument("extra_tags", nargs="*", help="more tags, from `bazel run ... -- TAG...`")
+    args = parser.parse_args(argv)
+
+    layout = Path(args.layout).resolve()
+    digest, _, _ = ocilib.load_layout(layout)
+    repository = resolve_repository(args.repository)
+    tags = [t for t in [git_tag(), *args.tag, *args.extra_tags] if t]
+    if not tags:
+        tags = ["latest"]
+    first = f"{repository}:{tags[0]}"
+    log(f"pushing {digest} to {first}")
+    pushed = crane("push", str(layout), first)
+    if not pushed.endswith(digest):
+        raise SystemExit(f"push: the registry reports {pushed}, the layout is {digest}")
+    for tag in tags[1:]:
+        crane("tag", first, tag)
+        log(f"tagged {repository}:{tag}")
+    print(f"{repository}@{digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
