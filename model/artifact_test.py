@@ -14,25 +14,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from data.contract import FEATURE_NAMES, TARGET
 from data.feature_engineering import MODEL_FEATURES, add_features
 from model import artifact
-
-
-def raw_frame(rows: int, seed: int) -> pd.DataFrame:
-    """Synthetic rows inside the contract's ranges, with a target that depends on income."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "MedInc": rng.uniform(0.5, 15.0, rows),
-            "HouseAge": rng.uniform(1.0, 52.0, rows),
-            "AveRooms": rng.uniform(3.0, 8.0, rows),
-            "AveBedrms": rng.uniform(0.8, 1.5, rows),
-            "Population": rng.uniform(100.0, 5000.0, rows),
-            "AveOccup": rng.uniform(1.5, 5.0, rows),
-            "Latitude": rng.uniform(32.6, 41.9, rows),
-            "Longitude": rng.uniform(-124.3, -114.5, rows),
-        }
-    )
-    frame[TARGET.name] = np.clip(0.4 * frame["MedInc"] + rng.normal(0.0, 0.1, rows), 0.15, 5.0)
-    return frame
+from model.testing import synthetic_raw as raw_frame
 
 
 def _xy() -> tuple[pd.DataFrame, pd.Series]:

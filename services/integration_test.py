@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -122,8 +123,15 @@ def test_request_id_travels_from_api_to_predict(stack):
     assert status == 200
     assert headers["x-request-id"] == rid
     for service in ("api", "predict"):
-        lines = [entry for entry in stack[service].log_lines() if entry.get("request_id") == rid]
-        assert any(entry.get("path") == "/v1/predict" and entry.get("status") == 200 for entry in lines), service
+        # The access line is written once the response has gone out, so it may trail the answer.
+        deadline = time.monotonic() + 10.0
+        while True:
+            lines = [entry for entry in stack[service].log_lines() if entry.get("request_id") == rid]
+            found = any(entry.get("path") == "/v1/predict" and entry.get("status") == 200 for entry in lines)
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert found, f"{service}: no access log line for request {rid}: {lines}"
 
 
 def test_auth_is_enforced_before_predict_is_called(stack):

@@ -2,31 +2,14 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-Record = dict[str, float | None]
-
-
-class BatchRequest(BaseModel):
-    """A batch of records."""
-
-    records: list[Record] = Field(description="records to score, each an object of the model's inputs")
-
-
-class SingleResponse(BaseModel):
-    """The prediction for one record."""
-
-    model_name: str
-    model_version: str
-    prediction: float
-
-
-class BatchResponse(BaseModel):
-    """One prediction per record, in request order."""
-
-    model_name: str
-    model_version: str
-    predictions: list[float]
+# The shapes shared with the other service, re-exported for this service's routes.
+from services.prediction_schemas import PREDICT_REQUEST_SCHEMA as PREDICT_REQUEST_SCHEMA
+from services.prediction_schemas import BatchRequest as BatchRequest
+from services.prediction_schemas import BatchResponse as BatchResponse
+from services.prediction_schemas import Record as Record
+from services.prediction_schemas import SingleResponse as SingleResponse
 
 
 class Problem(BaseModel):
@@ -41,11 +24,3 @@ class Readiness(BaseModel):
     status: str
     reason: str | None = None
     predict: dict[str, Any] | None = None
-
-
-PREDICT_REQUEST_SCHEMA = {
-    "oneOf": [
-        {"type": "object", "additionalProperties": {"type": "number"}, "title": "Record"},
-        BatchRequest.model_json_schema(),
-    ]
-}

@@ -2,32 +2,14 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-# A record: the model's raw inputs by name (see GET /v1/model for names and ranges).
-Record = dict[str, float | None]
-
-
-class BatchRequest(BaseModel):
-    """A batch of records."""
-
-    records: list[Record] = Field(description="records to score, each an object of the model's inputs")
-
-
-class SingleResponse(BaseModel):
-    """The prediction for one record."""
-
-    model_name: str
-    model_version: str
-    prediction: float
-
-
-class BatchResponse(BaseModel):
-    """One prediction per record, in request order."""
-
-    model_name: str
-    model_version: str
-    predictions: list[float]
+# The shapes shared with the other service, re-exported for this service's routes.
+from services.prediction_schemas import PREDICT_REQUEST_SCHEMA as PREDICT_REQUEST_SCHEMA
+from services.prediction_schemas import BatchRequest as BatchRequest
+from services.prediction_schemas import BatchResponse as BatchResponse
+from services.prediction_schemas import Record as Record
+from services.prediction_schemas import SingleResponse as SingleResponse
 
 
 class ErrorDetail(BaseModel):
@@ -71,12 +53,3 @@ class Readiness(BaseModel):
     status: str
     reason: str | None = None
     model_version: str | None = None
-
-
-# The body POST /v1/predict accepts, for the OpenAPI document: one record or a batch.
-PREDICT_REQUEST_SCHEMA = {
-    "oneOf": [
-        {"type": "object", "additionalProperties": {"type": "number"}, "title": "Record"},
-        BatchRequest.model_json_schema(),
-    ]
-}
