@@ -236,6 +236,23 @@ class LoadedModel:
         return np.asarray(self.estimator.predict(features[self.model_features]), dtype="float64")
 
 
+# Where //model:model's files sit in the runfiles of a binary that has it as data.
+BUNDLED_SIGNATURE = "_main/model/artifact/signature.json"
+
+
+def bundled_model_dir() -> Path | None:
+    """The //model:model directory in the runfiles of the running binary or test, if it has one."""
+    # RUNFILES_DIR is set under `bazel test`; under `bazel run` the stub runs the program from
+    # inside its runfiles tree, and this module lives in that same tree.
+    here = Path(__file__).absolute()
+    roots = [os.environ.get("RUNFILES_DIR"), *(p for p in here.parents if p.name.endswith(".runfiles"))]
+    for root in filter(None, roots):
+        candidate = Path(root) / BUNDLED_SIGNATURE
+        if candidate.is_file():
+            return candidate.resolve().parent
+    return None
+
+
 def read_signature(directory: str | os.PathLike) -> dict[str, Any]:
     """Read and check the signature.json of an artifact directory.
 

@@ -21,10 +21,10 @@ import pandas as pd
 import uvloop
 from threadpoolctl import threadpool_limits
 
+from model.artifact import bundled_model_dir
 from services.launch import ServiceProcess, free_port, get
 
 API_KEY = "loadtest-key"
-MODEL_RUNFILES_PATH = "_main/model/artifact/signature.json"
 
 
 def log(message: str) -> None:
@@ -153,19 +153,6 @@ def in_process_rows_per_s(model_dir: Path, frame: pd.DataFrame, seconds: float) 
     return out
 
 
-def default_model_dir() -> Path | None:
-    """The model from //model:model in this binary's runfiles, if it is there."""
-    # RUNFILES_DIR is set under `bazel test`; under `bazel run` the stub runs this file from
-    # inside the runfiles tree (and the working directory is <binary>.runfiles/_main).
-    here = Path(__file__).absolute()
-    roots = [os.environ.get("RUNFILES_DIR"), *(p for p in here.parents if p.name.endswith(".runfiles"))]
-    for root in filter(None, roots):
-        candidate = Path(root) / MODEL_RUNFILES_PATH
-        if candidate.is_file():
-            return candidate.resolve().parent
-    return None
-
-
 def sample_records(model_dir: Path, rows: int) -> list[dict]:
     """Plausible records: each input drawn uniformly from the middle half of its signature range."""
     signature = json.loads((model_dir / "signature.json").read_text())
@@ -211,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
     if args.model_dir:
         model_dir = base / args.model_dir
-    elif (model_dir := default_model_dir()) is None:
+    elif (model_dir := bundled_model_dir()) is None:
         from services.predict.tests.support import write_model
 
         log("no model in runfiles and no --model-dir: training a small synthetic model for the benchmark")

@@ -7,25 +7,10 @@ from pathlib import Path
 
 import uvicorn
 
+from model.artifact import bundled_model_dir
 from services import logs
 from services.predict.app.core.config import get_settings
 from services.predict.app.main import create_app
-
-# Where //model:model puts its files, relative to the runfiles root (bzlmod main repo: _main).
-MODEL_RUNFILES_PATH = "_main/model/artifact/signature.json"
-
-
-def default_model_dir() -> Path | None:
-    """The model directory shipped in this binary's runfiles (from //model:model), if any."""
-    # RUNFILES_DIR is set under `bazel test`; under `bazel run` the stub runs this file from
-    # inside the runfiles tree (and the working directory is <binary>.runfiles/_main).
-    here = Path(__file__).absolute()
-    roots = [os.environ.get("RUNFILES_DIR"), *(p for p in here.parents if p.name.endswith(".runfiles"))]
-    for root in filter(None, roots):
-        candidate = Path(root) / MODEL_RUNFILES_PATH
-        if candidate.is_file():
-            return candidate.resolve().parent
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
         updates["model_dir"] = base / args.model_dir
     elif settings.model_dir is None:
-        updates["model_dir"] = default_model_dir()
+        updates["model_dir"] = bundled_model_dir()
     settings = settings.model_copy(update=updates)
 
     logs.configure("predict", settings.log_level)
