@@ -34,8 +34,13 @@ def merge_env(base: list[str], extra: dict[str, str]) -> list[str]:
     return [f"{key}={value}" for key, value in merged.items()]
 
 
-def build_config(settings: dict, base: dict | None, env: dict[str, str], layers: list[tuple[dict, str]],
-                 status: dict[str, str] | None) -> dict:
+def build_config(
+    settings: dict,
+    base: dict | None,
+    env: dict[str, str],
+    layers: list[tuple[dict, str]],
+    status: dict[str, str] | None,
+) -> dict:
     """Returns the image config: the base's, overridden by this image's settings, plus its layers."""
     base = base or {}
     config = dict(base.get("config", {}))

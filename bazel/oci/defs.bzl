@@ -273,8 +273,16 @@ py_image_layers = rule(
     },
 )
 
-def py_image(name, binary, main = None, data = [], base = "//bazel/oci:python_base", env = {},
-             user = "65532:65532", workdir = "/app", **kwargs):
+def py_image(
+        name,
+        binary,
+        main = None,
+        data = [],
+        base = "//bazel/oci:python_base",
+        env = {},
+        user = "65532:65532",
+        workdir = "/app",
+        **kwargs):
     """An image running a py_binary on the Python base: base, third-party, [data,] application layers.
 
     Args:
@@ -376,8 +384,19 @@ def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
         **kwargs
     )
 
-def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "65532:65532", expect_labels = [],
-                   env = {}, mounts = {}, sidecar = None, data = [], startup_timeout = 90, **kwargs):
+def oci_image_test(
+        name,
+        image,
+        checks = [],
+        port_env = "PORT",
+        expect_user = "65532:65532",
+        expect_labels = [],
+        env = {},
+        mounts = {},
+        sidecar = None,
+        data = [],
+        startup_timeout = 90,
+        **kwargs):
     """Runs an image for real (unpacked, in a private mount+PID namespace, chrooted) and checks it.
 
     Structure: the user is `expect_user` (non-root), the entrypoint exists in the image,
@@ -406,8 +425,16 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
     """
     if not checks:
         fail("oci_image_test(name = %r) needs at least one check, e.g. \"GET /healthz 200\"" % name)
-    args = ["--layout", "$(rootpath %s)" % image, "--port-env", port_env, "--expect-user", expect_user,
-            "--startup-timeout", str(startup_timeout)]
+    args = [
+        "--layout",
+        "$(rootpath %s)" % image,
+        "--port-env",
+        port_env,
+        "--expect-user",
+        expect_user,
+        "--startup-timeout",
+        str(startup_timeout),
+    ]
     for label in expect_labels:
         args += ["--expect-label", label]
     for key, value in env.items():
@@ -420,8 +447,16 @@ def oci_image_test(name, image, checks = [], port_env = "PORT", expect_user = "6
         if unknown or "image" not in sidecar or "url_env" not in sidecar:
             fail("oci_image_test(name = %r): sidecar needs image and url_env; unknown keys: %s" % (name, unknown))
         sidecar_data.append(sidecar["image"])
-        args += ["--sidecar-layout", "$(rootpath %s)" % sidecar["image"], "--sidecar-url-env", sidecar["url_env"],
-                 "--sidecar-port-env", sidecar.get("port_env", "PORT"), "--sidecar-ready", sidecar.get("ready", "/readyz")]
+        args += [
+            "--sidecar-layout",
+            "$(rootpath %s)" % sidecar["image"],
+            "--sidecar-url-env",
+            sidecar["url_env"],
+            "--sidecar-port-env",
+            sidecar.get("port_env", "PORT"),
+            "--sidecar-ready",
+            sidecar.get("ready", "/readyz"),
+        ]
         for key, value in sidecar.get("env", {}).items():
             args.append("--sidecar-env='%s=%s'" % (key, value.replace("'", "'\\''")))
         for inside, outside in sidecar.get("mounts", {}).items():

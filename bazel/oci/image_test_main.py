@@ -25,8 +25,9 @@ from pathlib import Path
 from bazel.oci import ocilib
 
 # Names that must not ship in application layers.
-SECRET_NAMES = frozenset({".env", ".netrc", ".pypirc", "id_rsa", "id_ed25519", "credentials", ".git-credentials",
-                          "user.bazelrc", ".bazelrc"})
+SECRET_NAMES = frozenset(
+    {".env", ".netrc", ".pypirc", "id_rsa", "id_ed25519", "credentials", ".git-credentials", "user.bazelrc", ".bazelrc"}
+)
 SECRET_SUFFIXES = (".key", ".p12", ".pfx")
 LEFTOVER_PARTS = frozenset({"__pycache__", ".git", ".pytest_cache", ".ruff_cache", ".mypy_cache"})
 
@@ -160,8 +161,9 @@ def inner(rootfs: str, spec_path: str) -> None:
     os.execve(argv[0], argv, spec["env"])
 
 
-def request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str] | None = None,
-            timeout: float = 30.0) -> tuple[int, bytes]:
+def request(
+    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str] | None = None, timeout: float = 30.0
+) -> tuple[int, bytes]:
     """One HTTP request to a container; returns (status, body)."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method)
     if body is not None:
@@ -241,18 +243,37 @@ class Container:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(outside, target)
         spec = self.dir / "spec.json"
-        spec.write_text(json.dumps({"argv": argv, "env": env, "user": image.get("User", "0"),
-                                    "workdir": image.get("WorkingDir", "/")}))
+        spec.write_text(
+            json.dumps(
+                {"argv": argv, "env": env, "user": image.get("User", "0"), "workdir": image.get("WorkingDir", "/")}
+            )
+        )
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 # The build root's / is not a mount point, so unshare must leave propagation alone.
-                ["unshare", "--mount", "--propagation", "unchanged", "--pid", "--fork", "--kill-child",
-                 sys.executable, "-S", os.path.abspath(__file__), "--inner", str(rootfs), str(spec)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "unchanged",
+                    "--pid",
+                    "--fork",
+                    "--kill-child",
+                    sys.executable,
+                    "-S",
+                    os.path.abspath(__file__),
+                    "--inner",
+                    str(rootfs),
+                    str(spec),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 env={"PYTHONPATH": os.environ.get("PYTHONPATH", ""), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
             )
-        print(f"image_test: {self.name}: running {argv} as {image.get('User')} on 127.0.0.1:{self.port}",
-              file=sys.stderr)
+        print(
+            f"image_test: {self.name}: running {argv} as {image.get('User')} on 127.0.0.1:{self.port}", file=sys.stderr
+        )
 
     def wait(self, path: str, timeout: float, want_status: int | None = None) -> None:
         """Polls PATH until it answers (with `want_status`, if given), the process dies, or time runs out."""
@@ -264,10 +285,12 @@ class Container:
             try:
                 status, _ = request(self.port, "GET", path, None, timeout=2.0)
                 if want_status is None or status == want_status:
-                    print(f"image_test: {self.name}: {path} answered after {time.monotonic() - started:.1f} s",
-                          file=sys.stderr)
+                    print(
+                        f"image_test: {self.name}: {path} answered after {time.monotonic() - started:.1f} s",
+                        file=sys.stderr,
+                    )
                     return
-            except (urllib.error.URLError, OSError):
+            except urllib.error.URLError, OSError:
                 pass
             time.sleep(0.3)
         fail(f"{self.name}: no {want_status or 'answer'} on 127.0.0.1:{self.port}{path} within {timeout:.0f} s")
@@ -309,8 +332,14 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     env = list(args.env)
     try:
         if args.sidecar_layout:
-            sidecar = Container("sidecar", Path(args.sidecar_layout).resolve(), args.sidecar_port_env,
-                                args.sidecar_env, args.sidecar_mount, workdir)
+            sidecar = Container(
+                "sidecar",
+                Path(args.sidecar_layout).resolve(),
+                args.sidecar_port_env,
+                args.sidecar_env,
+                args.sidecar_mount,
+                workdir,
+            )
             containers.append(sidecar)
             sidecar.start()
             sidecar.wait(args.sidecar_ready, args.startup_timeout, want_status=200)

@@ -87,16 +87,20 @@ def main(argv: list[str] | None = None) -> int:
         sent = 0 if has else size
         total, total_raw, layers_sent = total + size, total_raw + raw, layers_sent + sent
         made_by = history[index].get("created_by", "") if index < len(history) else ""
-        print(f"{index:>2}  {layer['digest'][7:26]}  {human(size):>11}  {human(raw):>12}  "
-              f"{'skip' if has else 'send':>6}  {made_by}")
+        print(
+            f"{index:>2}  {layer['digest'][7:26]}  {human(size):>11}  {human(raw):>12}  "
+            f"{'skip' if has else 'send':>6}  {made_by}"
+        )
     config_size = manifest["config"]["size"]
     config_sent = 0 if (args.repository or args.against) and present(manifest["config"]["digest"]) else config_size
     manifest_size = ocilib.blob_path(layout, digest).stat().st_size
     send = layers_sent + config_sent + manifest_size
     print(f"total: {human(total)} compressed, {human(total_raw)} uncompressed, {len(manifest['layers'])} layers")
     target = args.repository or (f"a registry holding {args.against}" if args.against else "an empty registry")
-    print(f"a push to {target} sends {send} bytes ({human(send)}): "
-          f"layers {layers_sent} B, config {config_sent} B, manifest {manifest_size} B")
+    print(
+        f"a push to {target} sends {send} bytes ({human(send)}): "
+        f"layers {layers_sent} B, config {config_sent} B, manifest {manifest_size} B"
+    )
     return 0
 
 

@@ -15,8 +15,16 @@ def _layer(tmp: Path, name: str, entries: list[Entry]) -> tuple[str, str]:
     blob = tmp / f"{name}.tar.gz"
     ocilib.gzip_file(tar, blob)
     descriptor = tmp / f"{name}.json"
-    descriptor.write_text(json.dumps({"mediaType": ocilib.MEDIA_LAYER_GZIP, "digest": ocilib.sha256_file(blob),
-                                      "size": blob.stat().st_size, "diff_id": ocilib.sha256_file(tar)}))
+    descriptor.write_text(
+        json.dumps(
+            {
+                "mediaType": ocilib.MEDIA_LAYER_GZIP,
+                "digest": ocilib.sha256_file(blob),
+                "size": blob.stat().st_size,
+                "diff_id": ocilib.sha256_file(tar),
+            }
+        )
+    )
     return str(descriptor), str(blob)
 
 
@@ -24,8 +32,11 @@ def test_write_tar_is_deterministic_sorted_and_normalized(tmp_path):
     source = tmp_path / "run.sh"
     source.write_text("#!/bin/sh\n")
     source.chmod(0o755)
-    entries = [Entry("z/last", "file", data=b"z"), ocilib.file_entry("a/run.sh", str(source)),
-               Entry("a/link", "symlink", link="run.sh")]
+    entries = [
+        Entry("z/last", "file", data=b"z"),
+        ocilib.file_entry("a/run.sh", str(source)),
+        Entry("a/link", "symlink", link="run.sh"),
+    ]
     ocilib.write_tar(entries, tmp_path / "one.tar")
     ocilib.write_tar(list(reversed(entries)), tmp_path / "two.tar")
     assert (tmp_path / "one.tar").read_bytes() == (tmp_path / "two.tar").read_bytes()
@@ -48,17 +59,50 @@ def test_gzip_is_byte_identical_and_has_no_timestamp(tmp_path):
 
 
 def test_layout_round_trip_and_whiteouts(tmp_path):
-    lower = _layer(tmp_path, "lower", [Entry("a/b", "file", data=b"b"), Entry("a/c", "file", data=b"c"),
-                                       Entry("d/e", "file", data=b"e")])
-    upper = _layer(tmp_path, "upper", [Entry("a/.wh.b", "file"), Entry("d/.wh..wh..opq", "file"),
-                                       Entry("d/f", "file", data=b"f"), Entry("a/c", "file", data=b"C")])
+    lower = _layer(
+        tmp_path,
+        "lower",
+        [Entry("a/b", "file", data=b"b"), Entry("a/c", "file", data=b"c"), Entry("d/e", "file", data=b"e")],
+    )
+    upper = _layer(
+        tmp_path,
+        "upper",
+        [
+            Entry("a/.wh.b", "file"),
+            Entry("d/.wh..wh..opq", "file"),
+            Entry("d/f", "file", data=b"f"),
+            Entry("a/c", "file", data=b"C"),
+        ],
+    )
     settings = tmp_path / "settings.json"
-    settings.write_text(json.dumps({"entrypoint": ["/bin/x"], "user": "65532:65532", "env": {"A": "1"},
-                                    "labels": {"rev": "{STABLE_GIT_COMMIT}"}, "created": ocilib.CREATED}))
+    settings.write_text(
+        json.dumps(
+            {
+                "entrypoint": ["/bin/x"],
+                "user": "65532:65532",
+                "env": {"A": "1"},
+                "labels": {"rev": "{STABLE_GIT_COMMIT}"},
+                "created": ocilib.CREATED,
+            }
+        )
+    )
     layout = tmp_path / "layout"
-    argv = ["--settings", str(settings), "--output", str(layout), "--digest-out", str(tmp_path / "digest"),
-            "--config-out", str(tmp_path / "config.json"),
-            "--layer", *lower, "lower", "--layer", *upper, "upper"]
+    argv = [
+        "--settings",
+        str(settings),
+        "--output",
+        str(layout),
+        "--digest-out",
+        str(tmp_path / "digest"),
+        "--config-out",
+        str(tmp_path / "config.json"),
+        "--layer",
+        *lower,
+        "lower",
+        "--layer",
+        *upper,
+        "upper",
+    ]
     assert assemble_image.main(argv) == 0
     digest, manifest, config = ocilib.load_layout(layout)
     assert (tmp_path / "digest").read_text().strip() == digest

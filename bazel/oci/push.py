@@ -45,10 +45,12 @@ def git_tag() -> str | None:
     if not workspace or not shutil.which("git"):
         return None
     try:
-        commit = subprocess.run(["git", "-C", workspace, "rev-parse", "HEAD"], check=True,
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", workspace, "status", "--porcelain"], check=True,
-                               capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", workspace, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", workspace, "status", "--porcelain"], check=True, capture_output=True, text=True
+        ).stdout.strip()
     except subprocess.CalledProcessError:
         return None
     return commit + ("-dirty" if dirty else "")

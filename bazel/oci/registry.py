@@ -8,8 +8,11 @@ from bazel.oci import registry_lib
 
 def describe(running: dict) -> None:
     """Says where the registry is and how to stop it (stderr)."""
-    print(f"registry: running at {running['addr']} (pid {running['pid']}, storage {running['dir']});"
-          " stop: bazel run //bazel/oci:registry -- stop", file=sys.stderr)
+    print(
+        f"registry: running at {running['addr']} (pid {running['pid']}, storage {running['dir']});"
+        " stop: bazel run //bazel/oci:registry -- stop",
+        file=sys.stderr,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ def answers(addr: str, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"http://{addr}/v2/", timeout=timeout) as response:
             return response.status == 200
-    except (urllib.error.URLError, OSError):
+    except urllib.error.URLError, OSError:
         return False
 
 
@@ -53,7 +53,7 @@ def status() -> dict | None:
     try:
         pid = int((directory / "registry.pid").read_text())
         addr = (directory / "registry.addr").read_text().strip()
-    except (OSError, ValueError):
+    except OSError, ValueError:
         return None
     if _pid_alive(pid) and answers(addr):
         return {"addr": addr, "pid": pid, "dir": str(directory)}

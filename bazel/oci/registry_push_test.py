@@ -35,8 +35,9 @@ def test_push_then_pull_by_digest_gives_the_same_image(registry, tmp_path):
     assert reference == f"{registry['addr']}/mlops/hello@{digest}"  # stdout: only the reference
 
     crane = "/usr/bin/crane"
-    remote = subprocess.run([crane, "digest", f"{registry['addr']}/mlops/hello:roundtrip"],
-                            check=True, capture_output=True, text=True).stdout.strip()
+    remote = subprocess.run(
+        [crane, "digest", f"{registry['addr']}/mlops/hello:roundtrip"], check=True, capture_output=True, text=True
+    ).stdout.strip()
     assert remote == digest
     pulled = tmp_path / "pulled"
     subprocess.run([crane, "pull", "--format", "oci", reference, str(pulled)], check=True)

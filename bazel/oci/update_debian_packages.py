@@ -25,18 +25,20 @@ ROOTS = (
 
 # Dependencies that only serve package management or maintainer scripts. An image is
 # extracted, never configured, so these would be dead weight (and a shell, perl, dpkg).
-SKIP = frozenset({
-    "awk",
-    "mawk",
-    "debconf",
-    "debconf-2.0",
-    "dpkg",
-    "perl-base",
-    "openssl",
-    "libc-bin",
-    "coreutils",
-    "install-info",
-})
+SKIP = frozenset(
+    {
+        "awk",
+        "mawk",
+        "debconf",
+        "debconf-2.0",
+        "dpkg",
+        "perl-base",
+        "openssl",
+        "libc-bin",
+        "coreutils",
+        "install-info",
+    }
+)
 
 # The index apt-get update keeps in the build root (refresh it with
 # `./tools/buildroot run apt-get -o Acquire::Check-Valid-Until=false update`). A URL of a
