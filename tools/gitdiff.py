@@ -1,4 +1,4 @@
-"""The files changed between two git revisions, with renames and deletions kept apart."""
+"""The files changed between two git revisions, with renames and deletions kept apart; the one git runner."""
 
 import subprocess
 from dataclasses import dataclass
@@ -69,15 +69,20 @@ def changed_files(repo: Path, base: str, head: str | None = None) -> list[Change
         GitError: when a revision does not exist or git fails.
     """
     revs = [base] if head is None else [base, head]
-    output = _git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
+    output = git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
     changes = parse_name_status(output)
     if head is None:
-        untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+        untracked = git(repo, "ls-files", "--others", "--exclude-standard", "-z")
         changes += [Change("A", p) for p in untracked.split("\0") if p]
     return changes
 
 
-def _git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str) -> str:
+    """Run ``git -C repo ARGS`` and return its stdout.
+
+    Raises:
+        GitError: on a non-zero exit, with git's own message.
+    """
     result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args[:2])} failed: {result.stderr.strip()}")

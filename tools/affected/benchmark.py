@@ -19,8 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.affected.affected import Config, compute, configure_logging
+from tools.affected.api import Config, compute, configure_logging
 from tools.affected.bazel import shutdown_cached_servers
+from tools.nested_bazel import offline_bazelrc
 
 MACROS = """\
 def stamped(name, src):
@@ -95,13 +96,7 @@ def main(argv: list[str]) -> int:
 
     logging.getLogger("affected").setLevel(logging.WARNING)
 
-    workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or os.getcwd())
-    rc = "common --noenable_workspace\n"
-    registry = workspace / "bazel" / "buildroot" / "registry"
-    if registry.is_dir():  # inside the offline build root
-        stub = workspace / "bazel" / "buildroot" / "coverage_tools_stub"
-        rc += f"common --registry=file://{registry}\ncommon --nosandbox_debug\n"
-        rc += f"common --override_repository=bazel_tools~remote_coverage_tools_extension~remote_coverage_tools={stub}\n"
+    rc = offline_bazelrc()
 
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="affected-bench-"))
     repo, cache = root / "repo", root / "cache"

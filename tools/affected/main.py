@@ -14,9 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from tools.affected import kinds
-from tools.affected.affected import Config, compute, configure_logging
-from tools.affected.render import as_github_outputs, as_json, as_text, summary_markdown
+from tools.affected.api import Config, compute, configure_logging, kinds, summary_markdown
+from tools.affected.render import as_github_outputs, as_json, as_text
 
 log = logging.getLogger("affected")
 
