@@ -32,6 +32,24 @@ def _config(repo, tmp_path, **kwargs):
     return Config(workspace=repo, bazel=str(tmp_path / "no-bazel-here"), cache_root=tmp_path / "cache", **kwargs)
 
 
+def test_unmerged_status_line_gives_everything(repo, tmp_path):
+    _git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "a.txt").write_text("topic\n")
+    _git(repo, "commit", "-q", "-am", "topic")
+    _git(repo, "checkout", "-q", "main")
+    (repo / "a.txt").write_text("main\n")
+    _git(repo, "commit", "-q", "-am", "main")
+    merge = _git(repo, "merge", "-q", "topic", check=False)
+    assert "CONFLICT" in merge.stdout, merge
+
+    result = compute(_config(repo, tmp_path, base="HEAD"))
+
+    assert result.exact is False
+    assert "a.txt is unmerged" in result.reason
+    assert result.all_targets_unknown
+    assert result.labels("test") == ["//..."]
+
+
 def test_unknown_base_gives_everything_with_the_revision_named(repo, tmp_path):
     result = compute(_config(repo, tmp_path, base="no-such-revision"))
     assert result.exact is False

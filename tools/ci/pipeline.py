@@ -8,6 +8,7 @@ detail instead of running.
 
 import logging
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -23,6 +24,9 @@ from tools.ci import coverage_report
 log = logging.getLogger("ci")
 
 BUMP_TARGET = "//infrastructure:bump"
+
+# What a push target prints last on stdout: REPOSITORY@sha256:DIGEST (bazel/oci/push.py).
+_IMAGE_REFERENCE = re.compile(r"^\S+@sha256:[0-9a-f]+$")
 
 
 @dataclass
@@ -224,7 +228,11 @@ def service_name(push_label: str) -> str:
 
 
 def push_images(run: Run) -> Step:
-    """``bazel run`` of each affected push target, only when every earlier step passed."""
+    """``bazel run`` of each affected push target, only when every earlier step passed.
+
+    A push counts only when it prints the pushed reference (REPOSITORY@sha256:DIGEST) as its
+    last stdout line: a zero exit without one is a failure, not a silent "nothing pushed".
+    """
     step = Step("push")
     pushes = [] if run.result.all_targets_unknown else [t.label for t in run.result.selected(kinds.PUSH)]
     if not run.options.push:
@@ -236,13 +244,21 @@ def push_images(run: Run) -> Step:
     if not pushes:
         step.detail = "no affected push targets"
         return step
+    missing = []
     for label in pushes:
         out = run.execute(step, run.bazel_cmd("run", label), capture=True)
-        ref = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
-        if ref:
+        lines = out.stdout.strip().splitlines()
+        ref = lines[-1].strip() if lines else ""
+        if out.returncode != 0:
+            continue
+        if _IMAGE_REFERENCE.match(ref):
             run.pushed[service_name(label)] = ref
+        else:
+            missing.append(label)
     registry = os.environ.get("REGISTRY") or "the embedded local registry"
     step.detail = f"to {registry}: " + ", ".join(f"{k}={v}" for k, v in run.pushed.items())
+    for label in missing:
+        step.fail(f"`{label}` exited 0 but printed no image reference (REPOSITORY@sha256:DIGEST)")
     return step
 
 
