@@ -64,5 +64,5 @@ def test_malformed_output_is_rejected():
 
 
 def test_unmerged_status_line_is_a_git_error_not_a_value_error():
-    with pytest.raises(GitError, match="a.txt is unmerged"):
+    with pytest.raises(GitError, match=r"a\.txt is unmerged"):
         parse_name_status("U\0a.txt\0")

@@ -10,16 +10,21 @@ How a change becomes a set of targets (each step a function of seeds.py or graph
   comment or a reformatting changes nothing. Rules that consumed a deleted file are seeds.
 * A lock-file change seeds the wheel targets of exactly the packages whose pins changed;
   wheels depend on each other directly, so their users are found through other wheels too.
+* The head graph is the base revision's whole graph (``deps(//...)``, cached on disk per
+  commit, see base_cache.py) with the suspect packages and those that gained a file replaced
+  by their head versions; only those packages are queried on each run. After a lock edit, or
+  a change outside every package (a local repository), one ``rdeps`` query over the head
+  gives the graph instead.
 * Files that can change every target's configuration (MODULE.bazel, .bazelrc,
   .bazelversion, ...) give the answer "everything", said as such.
 
 The affected set is every target in the head graph from which a seed is reachable, computed
-in Python from a single ``rdeps`` query per revision. Any failure gives "everything" with
-the reason, never a silent empty set.
+in Python. Any failure gives "everything" with the reason, never a silent empty set.
 """
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.affected import lockfile
+from tools.affected.base_cache import BaseCache, binary_identity
 from tools.affected.bazel import Bazel, BazelError
 from tools.affected.checkout import CachedCheckout, CheckoutError, cache_dir_for
 from tools.affected.graph import affected_targets, everything
@@ -43,6 +49,7 @@ from tools.affected.seeds import (
     rdeps_universe_expression,
     removed_rules,
     rule_seeds,
+    splice,
     wheel_seeds,
 )
 from tools.bazel_client import default_startup
@@ -92,11 +99,26 @@ class _Context:
 
 
 @dataclass(frozen=True)
-class _Suspects:
-    """The suspect packages present at each revision."""
+class _Queries:
+    """What to ask Bazel about each revision.
+
+    Attributes:
+        base: suspect packages at the base (their rule definitions).
+        head: packages to read at the head (suspects, plus those that gained a file).
+        whole_base_graph: also the base's whole graph (to splice the head's packages into).
+    """
 
     base: list[str]
     head: list[str]
+    whole_base_graph: bool
+
+
+@dataclass
+class _BaseAnswers:
+    """What the base revision said."""
+
+    definitions: dict[str, Target]
+    graph: dict[str, Target]
 
 
 def compute(cfg: Config) -> Result:
@@ -153,6 +175,9 @@ def _bazel_for(cfg: Config, repo: Path, commit: str | None, slot: str, checkouts
     workdir = cached.checkout(commit)
     startup = list(cfg.startup) if cfg.startup is not None else default_startup(workdir)
     startup.append(f"--output_base={cached.output_base}")
+    if not any(flag.startswith("--max_idle_secs") for flag in startup):
+        # A helper server must not hold its memory for hours after the run.
+        startup.append(f"--max_idle_secs={cfg.helper_idle_secs}")
     return Bazel(cfg.bazel, workdir, startup, list(cfg.flags))
 
 
@@ -198,15 +223,23 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
             ]
             wheels = wheel_seeds(edits, head.query_labels)
 
-    wanted = _Suspects(
+    spliced = not changeset.locks and not changeset.unowned
+    read_at_head = suspects | changeset.gained_files if spliced else suspects
+    queries = _Queries(
         base=sorted(p for p in suspects if p in base_pkgs.dirs),
-        head=sorted(p for p in suspects if p in head_pkgs.dirs),
+        head=sorted(p for p in read_at_head if p in head_pkgs.dirs),
+        # No file seed and no suspect package: no seed at all, no graph needed.
+        whole_base_graph=spliced and bool(changeset.file_seeds or read_at_head),
     )
-    base_defs, head_defs = _definitions(ctx, head, wanted)
-    rules = rule_seeds(base_defs, head_defs, changeset.deleted)
+    base, head_targets = _query_both(ctx, head, queries)
+    head_defs = {label: t for label, t in head_targets.items() if t.package in suspects}
+    rules = rule_seeds(base.definitions, head_defs, changeset.deleted)
 
     graph: dict[str, Target] = {}
-    if expression := rdeps_universe_expression(changeset.file_seeds, list(wheels) + list(rules)):
+    if queries.whole_base_graph:
+        with timings.step("splice"):
+            graph = splice(base.graph, head_targets, read_at_head | suspects)
+    elif expression := rdeps_universe_expression(changeset.file_seeds, list(wheels) + list(rules)):
         with timings.step("head_query"):
             graph = head.query_graph(expression)
 
@@ -214,7 +247,8 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
         causes = {**changeset.file_seeds, **wheels, **rules}
         seeds = {label: cause for label, cause in causes.items() if label in graph}
         targets = affected_targets(graph, seeds, registered_toolchains(head_module))
-    return Result(True, None, "", revs.base_commit, "", revs.changes, targets, removed_rules(base_defs, head_defs))
+    removed = removed_rules(base.definitions, head_defs)
+    return Result(True, None, "", revs.base_commit, "", revs.changes, targets, removed)
 
 
 def _packages_loading(changed_bzl: list[str], root: Path, packages: Packages, module_text: str) -> set[str]:
@@ -230,29 +264,58 @@ def _packages_loading(changed_bzl: list[str], root: Path, packages: Packages, mo
     return loaders.packages_loading(changed_bzl)
 
 
-def _definitions(ctx: _Context, head: Bazel, suspects: _Suspects) -> tuple[dict[str, Target], dict[str, Target]]:
-    """The suspect packages' full rule definitions at (base, head): the two queries side by side."""
-    base_defs: dict[str, Target] = {}
-    head_defs: dict[str, Target] = {}
+def _query_both(ctx: _Context, head: Bazel, queries: _Queries) -> tuple[_BaseAnswers, dict[str, Target]]:
+    """The base's answers (from the cache, else its own server) and the head's, side by side."""
+    base = _BaseAnswers({}, {})
     errors: list[BaseException] = []
 
-    def query_base() -> None:
+    def ask_base() -> None:
         try:
-            with ctx.timings.step("base_query"):
-                bazel = _bazel_for(ctx.cfg, ctx.revs.repo, ctx.revs.base_commit, "base", ctx.checkouts)
-                base_defs.update(bazel.query(" + ".join(package_pattern(p) for p in suspects.base)))
+            base.definitions, base.graph = _ask_base(ctx, queries)
         except BaseException as err:  # noqa: BLE001 - re-raised below in the main thread
             errors.append(err)
 
     worker = None
-    if suspects.base:
-        worker = threading.Thread(target=query_base)
+    if queries.base or queries.whole_base_graph:
+        worker = threading.Thread(target=ask_base)
         worker.start()
-    if suspects.head:
+    head_targets: dict[str, Target] = {}
+    if queries.head:
         with ctx.timings.step("head_definitions_query"):
-            head_defs = head.query(" + ".join(package_pattern(p) for p in suspects.head))
+            patterns = (package_pattern(p, files=queries.whole_base_graph) for p in queries.head)
+            head_targets = head.query(" + ".join(patterns))
     if worker:
         worker.join()
     if errors:
         raise errors[0]
-    return base_defs, head_defs
+    return base, head_targets
+
+
+def _ask_base(ctx: _Context, queries: _Queries) -> tuple[dict[str, Target], dict[str, Target]]:
+    """(suspect definitions, whole graph or {}) at the base; the base checkout's server only on a cache miss."""
+    cfg, revs = ctx.cfg, ctx.revs
+    bazel: list[Bazel] = []
+
+    def base_bazel() -> Bazel:
+        if not bazel:
+            bazel.append(_bazel_for(cfg, revs.repo, revs.base_commit, "base", ctx.checkouts))
+        return bazel[0]
+
+    salt = [binary_identity(cfg.bazel), cfg.startup, cfg.flags, os.environ.get("MLOPS_IN_BUILDROOT")]
+    cache = BaseCache(cache_dir_for(revs.repo, cfg.cache_root) / "results", salt)
+    definitions: dict[str, Target] = {}
+    graph: dict[str, Target] = {}
+    if queries.base:
+        expression = " + ".join(package_pattern(p) for p in queries.base)
+        with ctx.timings.step("base_query"):
+            definitions, hit = cache.get_or_compute(
+                "definitions", revs.base_commit, expression, lambda: base_bazel().query(expression)
+            )
+        log.debug("affected: base definitions %s", "from the cache" if hit else "queried")
+    if queries.whole_base_graph:
+        with ctx.timings.step("base_graph"):
+            graph, hit = cache.get_or_compute(
+                "graph", revs.base_commit, "deps(//...)", lambda: base_bazel().query_graph("deps(//...)")
+            )
+        log.debug("affected: base graph %s (%d targets)", "from the cache" if hit else "queried", len(graph))
+    return definitions, graph

@@ -29,6 +29,20 @@ class Target:
     definition: str = ""
     attributes: dict = field(default_factory=dict)
 
+    def to_row(self) -> list:
+        """A JSON-ready row (for the base-result cache)."""
+        return [self.label, self.rule_class, list(self.tags), list(self.inputs), self.definition, self.attributes]
+
+    @classmethod
+    def from_row(cls, row: list) -> Target:
+        """The target a ``to_row`` row describes."""
+        return cls(row[0], row[1], tuple(row[2]), tuple(row[3]), row[4], row[5])
+
+    @property
+    def package(self) -> str | None:
+        """The main-repository package of the target (None for other repositories)."""
+        return self.label[2:].split(":", 1)[0] if self.label.startswith("//") else None
+
     @property
     def is_rule(self) -> bool:
         """Whether this is a rule (not a file or package group)."""

@@ -20,6 +20,9 @@ class Config:
         flags: extra options for every query (e.g. ``--registry=...``).
         cache_root: where cached worktrees, output bases and base results live.
         locks: {lock path: pip hub name}; None means read pip.parse from MODULE.bazel.
+        helper_idle_secs: how long the Bazel servers of cached checkouts (base, and head when
+            it is a commit) stay up after their last query, unless ``startup`` sets
+            ``--max_idle_secs`` itself.
     """
 
     workspace: Path
@@ -30,6 +33,7 @@ class Config:
     flags: list[str] = field(default_factory=list)
     cache_root: Path | None = None
     locks: dict[str, str] | None = None
+    helper_idle_secs: int = 60
 
 
 @dataclass

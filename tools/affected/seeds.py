@@ -54,6 +54,9 @@ class ChangeSet:
         deleted: base label of each deleted (or moved away) file -> its path.
         changed_bzl: changed .bzl paths present at the head.
         locks: changed lock paths -> their pip hub.
+        gained_files: head packages that gained a file (a glob there may now match it).
+        unowned: changed paths that no package owns at either revision (docs, ignored
+            directories, local repositories).
     """
 
     file_seeds: dict[str, str]
@@ -61,6 +64,8 @@ class ChangeSet:
     deleted: dict[str, str]
     changed_bzl: tuple[str, ...]
     locks: dict[str, str]
+    gained_files: frozenset[str]
+    unowned: tuple[str, ...]
 
 
 def classify(changes: list[Change], head: Packages, base: Packages, locks: dict[str, str]) -> ChangeSet:
@@ -75,34 +80,36 @@ def classify(changes: list[Change], head: Packages, base: Packages, locks: dict[
     file_seeds: dict[str, str] = {}
     suspects: set[str] = set()
     deleted: dict[str, str] = {}
-    changed_bzl: list[str] = []
-    changed_locks: dict[str, str] = {}
+    gained: set[str] = set()
     for change in changes:
         present = [change.path] if change.status != "D" else []
         gone = [change.path] if change.status == "D" else ([change.old_path] if change.old_path else [])
         for path in present:
-            label = head.label(path)
-            if label:
+            if label := head.label(path):
                 verb = {"A": "added", "R": "moved here"}.get(change.status, "changed")
                 file_seeds[label] = f"{path} {verb}"
-            if path.endswith(".bzl"):
-                changed_bzl.append(path)
+            if change.status in ("A", "R") and (owner := head.owner(path)) is not None:
+                gained.add(owner)
         for path in gone:
-            label = base.label(path)
-            if label:
+            if label := base.label(path):
                 deleted[label] = path
-                suspects.add(base.owner(path))
-            if head.owner(path) is not None:
-                suspects.add(head.owner(path))
-        for path in present + gone:
-            if is_build_file(path):
-                for pkgs in (head, base):
-                    owner = pkgs.owner(path)
-                    if owner is not None:
-                        suspects.add(owner)
-            if path in locks:
-                changed_locks[path] = locks[path]
-    return ChangeSet(file_seeds, frozenset(suspects), deleted, tuple(changed_bzl), changed_locks)
+            suspects |= _owners(path, head, base)
+        suspects |= {owner for path in present + gone if is_build_file(path) for owner in _owners(path, head, base)}
+    paths = [p for c in changes for p in (c.path, c.old_path) if p]
+    return ChangeSet(
+        file_seeds=file_seeds,
+        suspects=frozenset(suspects),
+        deleted=deleted,
+        changed_bzl=tuple(c.path for c in changes if c.status != "D" and c.path.endswith(".bzl")),
+        locks={p: locks[p] for p in paths if p in locks},
+        gained_files=frozenset(gained),
+        unowned=tuple(dict.fromkeys(p for p in paths if head.owner(p) is None and base.owner(p) is None)),
+    )
+
+
+def _owners(path: str, head: Packages, base: Packages) -> set[str]:
+    """The packages owning ``path`` at either revision."""
+    return {owner for owner in (head.owner(path), base.owner(path)) if owner is not None}
 
 
 @dataclass(frozen=True)
@@ -205,9 +212,19 @@ def quote(word: str) -> str:
     return f'"{word}"'
 
 
-def package_pattern(package: str) -> str:
-    """The query pattern for every rule of a package."""
-    return f"//{package}:all"
+def package_pattern(package: str, files: bool = False) -> str:
+    """The query pattern for every rule of a package (``files``: every target, files included)."""
+    return f"//{package}:{'*' if files else 'all'}"
+
+
+def splice(base_graph: dict[str, Target], head_targets: dict[str, Target], packages: set[str]) -> dict[str, Target]:
+    """The head graph: the base graph with every target of ``packages`` replaced by the head's.
+
+    Exact when nothing else differs between the revisions' graphs: no lock edit (wheel
+    repositories) and no change outside every package (local repositories).
+    """
+    kept = {label: t for label, t in base_graph.items() if t.package not in packages}
+    return {**kept, **head_targets}
 
 
 def rdeps_universe_expression(file_seeds: dict[str, str], other_seeds: list[str]) -> str | None:
