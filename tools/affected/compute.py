@@ -40,7 +40,7 @@ from tools.affected.graph import affected_targets, everything
 from tools.affected.packages import LoadGraph, Packages, registered_toolchains
 from tools.affected.query_output import Target
 from tools.affected.result import Config, Fallback, Result
-from tools.affected.revisions import file_at, resolve_base, resolve_head, toplevel
+from tools.affected.revisions import file_at, files_at, resolve_base, resolve_head, toplevel
 from tools.affected.seeds import (
     classify,
     global_trigger,
@@ -210,7 +210,9 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     suspects = set(changeset.suspects)
     if changeset.changed_bzl:
         with timings.step("loads"):
-            suspects |= _packages_loading(list(changeset.changed_bzl), head.workspace, head_pkgs, head_module)
+            bzl_files = [f for f in files_at(revs.repo, revs.head_commit) if f.endswith(".bzl")]
+            loaders = LoadGraph.scan(head.workspace, head_pkgs, head_module, bzl_files)
+            suspects |= _packages_loading(list(changeset.changed_bzl), loaders)
 
     wheels: dict[str, str] = {}
     if changeset.locks:
@@ -251,14 +253,13 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     return Result(True, None, "", revs.base_commit, "", revs.changes, targets, removed)
 
 
-def _packages_loading(changed_bzl: list[str], root: Path, packages: Packages, module_text: str) -> set[str]:
+def _packages_loading(changed_bzl: list[str], loaders: LoadGraph) -> set[str]:
     """Packages that load a changed .bzl (transitively).
 
     Raises:
         Fallback: when MODULE.bazel reaches one (a module extension, a repository rule): that can
             change external repositories, so everything.
     """
-    loaders = LoadGraph.scan(root, packages, module_text)
     if reached := loaders.reached_from_module(changed_bzl):
         raise Fallback(f"{reached} changed and MODULE.bazel loads it (extensions or repository rules)")
     return loaders.packages_loading(changed_bzl)

@@ -13,23 +13,20 @@ def closure(graph: dict[str, Target], seeds: dict[str, str]) -> dict[str, list[s
     for label, target in graph.items():
         for dep in target.inputs:
             reverse.setdefault(dep, []).append(label)
-    parent: dict[str, str | None] = {}
+    # Breadth-first from the seeds: a node's path is itself followed by its parent's path, and
+    # the parent's path is complete before the node is reached, so each path is one list copy.
+    paths: dict[str, list[str]] = {}
     queue: deque[str] = deque()
     for seed in sorted(seeds):
-        parent[seed] = None
+        paths[seed] = [seed]
         queue.append(seed)
     while queue:
         node = queue.popleft()
+        tail = paths[node]
         for user in reverse.get(node, ()):
-            if user not in parent:
-                parent[user] = node
+            if user not in paths:
+                paths[user] = [user, *tail]
                 queue.append(user)
-    paths: dict[str, list[str]] = {}
-    for node in parent:
-        path = [node]
-        while parent[path[-1]] is not None:
-            path.append(parent[path[-1]])
-        paths[node] = path
     return paths
 
 

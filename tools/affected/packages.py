@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 from tools.affected.revisions import file_at, files_at
-from tools.gitdiff import git
 
 BUILD_NAMES = ("BUILD", "BUILD.bazel")
 
@@ -94,11 +93,13 @@ class LoadGraph:
         return f"{package}/{name}" if package else name
 
     @classmethod
-    def scan(cls, root: Path, packages: Packages, module_text: str) -> LoadGraph:
-        """Read every BUILD file of ``packages`` and every .bzl file under ``root`` (git's view)."""
+    def scan(cls, root: Path, packages: Packages, module_text: str, bzl_files: list[str]) -> LoadGraph:
+        """Read every BUILD file of ``packages`` and the ``bzl_files`` (paths relative to ``root``).
+
+        ``root`` is the head's checkout: the user's working tree, or a cached checkout that is
+        not a git repository itself, which is why the file list comes from the caller.
+        """
         module_name = (_MODULE_NAME.search(module_text) or [None, ""])[1]
-        out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.bzl")
-        bzl_files = [f for f in out.split("\0") if f]
         build_files = []
         for pkg in packages.dirs:
             for name in BUILD_NAMES:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 MACROS = """\
 def stamped(name, src):
-    native.genrule(name = name, srcs = [src], outs = [name + ".out"], cmd = "cat $< > $@ # v1")
+    native.genrule(name = name, srcs = [src], outs = [name + ".out"], cmd = "cat $(SRCS) > $@ # v1")
 """
 
 
