@@ -86,7 +86,7 @@ def summary_markdown(result: Result, kind: str) -> str:
     else:
         lines += ["| Target | Kind | Why |", "| --- | --- | --- |"]
         for t in selected:
-            via = f" via `{t.path[1]}`" if len(t.path) > 2 else ""  # noqa: PLR2004 - more than target and seed
+            via = f" via `{t.path[1]}`" if len(t.path) > 2 else ""
             lines.append(f"| `{t.label}` | {t.rule_class} | {t.cause.replace('|', '/')}{via} |")
     if manual and kind != "all":
         lines += ["", "Affected but tagged `manual` (not run): " + ", ".join(f"`{t.label}`" for t in manual)]
