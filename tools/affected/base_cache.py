@@ -77,6 +77,10 @@ class BaseCache:
         except OSError as err:  # a cache that cannot be written only costs time
             log.warning("affected: could not write the cache entry %s: %s", path, err)
 
+    def has(self, kind: str, commit: str, detail: object) -> bool:
+        """Whether an entry for (kind, commit, detail) exists (it may still turn out damaged)."""
+        return self._path(kind, commit, detail).is_file()
+
     def get_or_compute(
         self, kind: str, commit: str, detail: object, compute: Callable[[], dict[str, Target]]
     ) -> tuple[dict[str, Target], bool]:

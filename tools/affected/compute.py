@@ -226,6 +226,8 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
             wheels = wheel_seeds(edits, head.query_labels)
 
     spliced = not changeset.locks and not changeset.unowned
+    if spliced and not cfg.compute_base_graph:
+        spliced = _base_cache(ctx).has("graph", revs.base_commit, _WHOLE_GRAPH)
     read_at_head = suspects | changeset.gained_files if spliced else suspects
     queries = _Queries(
         base=sorted(p for p in suspects if p in base_pkgs.dirs),
@@ -292,6 +294,16 @@ def _query_both(ctx: _Context, head: Bazel, queries: _Queries) -> tuple[_BaseAns
     return base, head_targets
 
 
+_WHOLE_GRAPH = "deps(//...)"
+
+
+def _base_cache(ctx: _Context) -> BaseCache:
+    """The base-result cache for this repository and this way of running Bazel."""
+    cfg = ctx.cfg
+    salt = [binary_identity(cfg.bazel), cfg.startup, cfg.flags, os.environ.get("MLOPS_IN_BUILDROOT")]
+    return BaseCache(cache_dir_for(ctx.revs.repo, cfg.cache_root) / "results", salt)
+
+
 def _ask_base(ctx: _Context, queries: _Queries) -> tuple[dict[str, Target], dict[str, Target]]:
     """(suspect definitions, whole graph or {}) at the base; the base checkout's server only on a cache miss."""
     cfg, revs = ctx.cfg, ctx.revs
@@ -302,8 +314,7 @@ def _ask_base(ctx: _Context, queries: _Queries) -> tuple[dict[str, Target], dict
             bazel.append(_bazel_for(cfg, revs.repo, revs.base_commit, "base", ctx.checkouts))
         return bazel[0]
 
-    salt = [binary_identity(cfg.bazel), cfg.startup, cfg.flags, os.environ.get("MLOPS_IN_BUILDROOT")]
-    cache = BaseCache(cache_dir_for(revs.repo, cfg.cache_root) / "results", salt)
+    cache = _base_cache(ctx)
     definitions: dict[str, Target] = {}
     graph: dict[str, Target] = {}
     if queries.base:
@@ -316,7 +327,7 @@ def _ask_base(ctx: _Context, queries: _Queries) -> tuple[dict[str, Target], dict
     if queries.whole_base_graph:
         with ctx.timings.step("base_graph"):
             graph, hit = cache.get_or_compute(
-                "graph", revs.base_commit, "deps(//...)", lambda: base_bazel().query_graph("deps(//...)")
+                "graph", revs.base_commit, _WHOLE_GRAPH, lambda: base_bazel().query_graph(_WHOLE_GRAPH)
             )
         log.debug("affected: base graph %s (%d targets)", "from the cache" if hit else "queried", len(graph))
     return definitions, graph

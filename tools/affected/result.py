@@ -23,6 +23,10 @@ class Config:
         helper_idle_secs: how long the Bazel servers of cached checkouts (base, and head when
             it is a commit) stay up after their last query, unless ``startup`` sets
             ``--max_idle_secs`` itself.
+        compute_base_graph: on a base-cache miss, query the base's whole graph (one base
+            server start and ``deps(//...)`` there, so later runs on that base are fast);
+            False: use the cached graph only when present, else one ``rdeps`` query over the
+            head (cheaper for a one-off run on a fresh machine).
     """
 
     workspace: Path
@@ -34,6 +38,7 @@ class Config:
     cache_root: Path | None = None
     locks: dict[str, str] | None = None
     helper_idle_secs: int = 60
+    compute_base_graph: bool = True
 
 
 @dataclass
