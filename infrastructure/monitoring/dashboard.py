@@ -15,9 +15,7 @@ def dashboard_configmaps(k8s_root: Path) -> list[dict]:
     objects = kustomize.build_copy(k8s_root, "monitoring")
     key, value = SIDECAR_LABEL
     return [
-        obj
-        for obj in objects
-        if obj["kind"] == "ConfigMap" and (obj["metadata"].get("labels") or {}).get(key) == value
+        obj for obj in objects if obj["kind"] == "ConfigMap" and (obj["metadata"].get("labels") or {}).get(key) == value
     ]
 
 

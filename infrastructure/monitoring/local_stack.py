@@ -4,6 +4,7 @@ import json
 import shutil
 import time
 import urllib.parse
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ class Prometheus:
         """
         status, body = get(f"{self.url}/api/v1/{path}?{urllib.parse.urlencode(params)}")
         answer = json.loads(body)
-        if status != 200 or answer.get("status") != "success":
+        if status != HTTPStatus.OK or answer.get("status") != "success":
             raise RuntimeError(f"Prometheus {path} {params}: {status} {answer.get('error', body[:500])}")
         return answer["data"]
 
