@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from tools.affected.api import configure_logging
-from tools.ci import summary
+from tools.ci import notify, summary
 from tools.ci.pipeline import BUMP_TARGET, Options, run_pipeline
 from tools.cli_logging import configure
 
@@ -75,7 +75,9 @@ def main(argv: list[str]) -> int:
     if step_summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(step_summary, "a", encoding="utf-8") as f:
             f.write(md)
-    return 1 if run.failed else 0
+    code = 1 if run.failed else 0
+    notify.notify_summary(md, code)  # when $MLOPS_CI_WEBHOOK_URL is set; never changes `code`
+    return code
 
 
 if __name__ == "__main__":
