@@ -355,4 +355,6 @@ def test_a_read_only_directory_exits_with_a_message_not_an_oserror(tmp_path, cap
         others = {"--quarantine": str(tmp_path / "q.csv")} if option != "--quarantine" else {}
         argv = [str(path), option, str(target / "out"), *[x for pair in others.items() for x in pair]]
         assert validate.main(argv) == validate.EXIT_CANNOT_WRITE, option
-        assert "cannot write an output: [Errno" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "validate: cannot write an output:" in err
+        assert str(target) in err
