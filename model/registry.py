@@ -99,7 +99,13 @@ def _orphan_run(client: MlflowClient, experiment_id: str, sha256: str) -> str | 
 
 
 def log_run(
-    client: MlflowClient, experiment_id: str, loaded: artifact.LoadedModel, directory: Path, sha256: str, revision: str
+    client: MlflowClient,
+    experiment_id: str,
+    *,
+    loaded: artifact.LoadedModel,
+    directory: Path,
+    sha256: str,
+    revision: str,
 ) -> str:
     """Log the training run of the artifact (params, metrics, the files); returns its id.
 
@@ -203,7 +209,9 @@ def register(
 
     experiment_id = experiment_id_for(client, artifact_root)
     adopted_run = _orphan_run(client, experiment_id, sha256)
-    run_id = adopted_run or log_run(client, experiment_id, loaded, directory, sha256, revision)
+    run_id = adopted_run or log_run(
+        client, experiment_id, loaded=loaded, directory=directory, sha256=sha256, revision=revision
+    )
     try:
         version = client.create_model_version(
             name,

@@ -155,7 +155,9 @@ def test_a_retry_after_an_interrupted_registration_adopts_its_finished_run(store
     loaded = artifact.load_model(built_model_dir())
     sha256 = sha256_file(built_model_dir() / artifact.MODEL_FILE)
     experiment_id = registry.experiment_id_for(client, store[1])
-    left_behind = registry.log_run(client, experiment_id, loaded, built_model_dir(), sha256, "abc123")
+    left_behind = registry.log_run(
+        client, experiment_id, loaded=loaded, directory=built_model_dir(), sha256=sha256, revision="abc123"
+    )
     report = reg(built_model_dir(), store)
     assert report["run_id"] == left_behind
     assert "interrupted registration reused" in report["message"]
