@@ -11,7 +11,8 @@ import pytest
 from infrastructure.monitoring.dashboard import MONITORING, dashboards, panels, runnable
 from infrastructure.monitoring.local_stack import Alertmanager, Prometheus, alertmanager_config, prometheus_config
 from infrastructure.monitoring.webhook_receiver import WebhookReceiver
-from services.launch import ServiceProcess, free_port, post_json
+from services.launch import ServiceProcess, post_json
+from tools.ports import free_port
 
 NAMESPACE = "mlops"
 API_KEY = "monitoring-e2e-key"

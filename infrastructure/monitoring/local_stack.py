@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from services.launch import ServiceProcess, free_port, get
+from services.launch import ServiceProcess, get
+from tools.ports import free_port
 
 PROMETHEUS = "/usr/bin/prometheus"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"

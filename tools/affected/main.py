@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tools.affected.api import Config, compute, configure_logging, kinds, summary_markdown
 from tools.affected.render import as_github_outputs, as_json, as_text
+from tools.user_paths import user_path, working_directory
 
 log = logging.getLogger("affected")
 
@@ -88,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """A Config from parsed arguments, resolving paths the way ``bazel run`` users expect."""
-    cwd = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    cwd = working_directory()
     default_workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
     workspace = cwd / args.workspace if args.workspace else default_workspace
     locks = None
@@ -141,7 +142,7 @@ def main(argv: list[str]) -> int:
     if manual and args.kind != kinds.ALL:
         log.info("affected: tagged manual, not selected: %s", " ".join(manual))
     if args.output:
-        Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd(), args.output).write_text(out)
+        user_path(args.output).write_text(out)
     else:
         sys.stdout.write(out)
     return 0

@@ -38,6 +38,7 @@ from tools.affected.bazel import shutdown_cached_servers
 from tools.affected.checkout import CachedCheckout, cache_dir_for
 from tools.bazel_client import clean_env, default_startup
 from tools.nested_bazel import offline_bazelrc
+from tools.user_paths import working_directory
 
 
 @dataclass
@@ -312,7 +313,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cache-dir", help="where the checkouts and output bases live (default: the affected tool's)")
     args = p.parse_args(argv)
     configure_logging(False)
-    cwd = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    cwd = working_directory()
     cache_root = cwd / args.cache_dir if args.cache_dir else None
     if args.synthetic:
         root = Path(tempfile.mkdtemp(prefix="affected-verify-synthetic-"))

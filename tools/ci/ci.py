@@ -20,6 +20,7 @@ from tools.affected.api import configure_logging
 from tools.ci import notify, summary
 from tools.ci.pipeline import BUMP_TARGET, Options, run_pipeline
 from tools.cli_logging import configure
+from tools.user_paths import user_path, working_directory
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace) -> Options:
     """Options from parsed arguments, resolving paths the way ``bazel run`` users expect."""
-    cwd = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    cwd = working_directory()
     workspace = cwd / args.workspace if args.workspace else Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
     return Options(
         workspace=workspace,
@@ -71,7 +72,7 @@ def main(argv: list[str]) -> int:
     md = summary.markdown(run)
     sys.stdout.write(md)
     if args.summary:
-        Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd(), args.summary).write_text(md)
+        user_path(args.summary).write_text(md)
     if step_summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(step_summary, "a", encoding="utf-8") as f:
             f.write(md)
