@@ -8,7 +8,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 
 from data.contract import COLUMNS, TARGET
 from data.feature_engineering import MODEL_FEATURES, add_features
-from model import artifact
+from model import artifact, compiled
 
 RECORD = {
     "MedInc": 8.3252,
@@ -42,20 +42,25 @@ def synthetic_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 
 
 def write_model(directory: Path, rows: int = 2000) -> Path:
-    """Train a small real model on synthetic data and write model.skops + signature.json, in the
-    format //model:model produces (written with //model:artifact's own functions), into ``directory``."""
+    """Train a small real model on synthetic data and write model.skops, model.trees and signature.json,
+    in the format //model:model produces (written with //model:artifact's and //model:compiled's own
+    functions, including the equality check of the compiled trees), into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     frame = synthetic_frame(rows)
     features = add_features(frame[[column.name for column in COLUMNS]])[list(MODEL_FEATURES)]
     estimator = HistGradientBoostingRegressor(max_iter=30, random_state=0).fit(features, frame[TARGET.name])
     model_bytes = artifact.dump_estimator(estimator)
+    tables = compiled.export_tables(estimator)
+    worst = compiled.check_equal(compiled.CompiledTrees(tables), estimator.predict(features), features.to_numpy())
     target = frame[TARGET.name]
     signature = artifact.build_signature(
         model_bytes,
         data_hash="synthetic",
         target_range=(float(target.min()), float(target.max())),
         test_metrics={"rmse": 0.1, "mae": 0.08, "r2": 0.9},
+        compiled=compiled.signature_entry(tables, worst, len(features)),
     )
     (directory / artifact.MODEL_FILE).write_bytes(model_bytes)
+    (directory / compiled.TABLES_FILE).write_bytes(tables)
     (directory / artifact.SIGNATURE_FILE).write_text(artifact.to_json(signature))
     return directory
