@@ -149,7 +149,7 @@ def feature_matrix(raw: np.ndarray) -> np.ndarray:
         ValueError: when ``raw`` is not a 2-D array of len(FEATURE_NAMES) numeric columns.
     """
     raw = np.asarray(raw)
-    if raw.ndim != 2 or raw.shape[1] != len(FEATURE_NAMES):  # noqa: PLR2004 - a matrix has two axes
+    if raw.ndim != 2 or raw.shape[1] != len(FEATURE_NAMES):
         raise ValueError(f"feature_matrix needs an (n, {len(FEATURE_NAMES)}) array, got shape {raw.shape}")
     try:
         raw = raw.astype("float64", copy=False)

@@ -226,7 +226,7 @@ class CompiledTrees:
             ValueError: when ``features`` has the wrong shape.
         """
         x = np.ascontiguousarray(features, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.n_features:  # noqa: PLR2004 - a matrix has two axes
+        if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected an (n, {self.n_features}) feature array, got shape {x.shape}")
         rows = x.shape[0]
         outputs = []

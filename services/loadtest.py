@@ -250,7 +250,7 @@ def measure(servers: list[Server], run) -> tuple[dict, dict[str, float]]:
     return result, {s.name: s.cpu() - before[s.name] for s in servers}
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one linear script of scenarios
+def main(argv: list[str] | None = None) -> int:
     """Run the scenarios and print the results (a table, or JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", help="model directory (default: //model:model from the runfiles)")
