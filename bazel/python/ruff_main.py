@@ -1,4 +1,4 @@
-"""Runs the ruff binary from the locked ruff wheel: ruff_main.py CONFIG FILE..."""
+"""Runs the locked ruff wheel's linter and format check over files: ruff_main.py CONFIG FILE..."""
 
 import os
 import stat
@@ -12,7 +12,7 @@ import ruff
 
 
 def binary_from_wheel(wheel: Path, destination: Path) -> Path:
-    """Extract the ruff executable (<name>.data/scripts/ruff) from the locked wheel into `destination`."""
+    """Extracts the ruff executable (<name>.data/scripts/ruff) from the locked wheel into `destination`."""
     with zipfile.ZipFile(wheel) as archive:
         member = next((n for n in archive.namelist() if n.endswith(".data/scripts/ruff")), None)
         if member is None:
@@ -24,7 +24,7 @@ def binary_from_wheel(wheel: Path, destination: Path) -> Path:
 
 
 def ruff_binary() -> Path:
-    """Find the ruff executable: from the wheel named by RUFF_WHEEL, else next to the Python package.
+    """Finds the ruff executable: from the wheel named by RUFF_WHEEL, else next to the Python package.
 
     The wheel is a declared input (ruff_test passes it), so this also works where only declared
     inputs exist (remote execution); the search beside the package relies on the pip
@@ -45,10 +45,24 @@ def ruff_binary() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    """Lint the given files with the given config; ruff's exit code is the test's result."""
+    """Lints the given files and checks their formatting; fails if either check does.
+
+    Args:
+        argv: the ruff config file, then the Python files.
+
+    Returns:
+        0 when both `ruff check` and `ruff format --check` pass, 1 otherwise.
+    """
     config, *files = argv
-    command = [str(ruff_binary()), "check", "--no-cache", "--config", config, *files]
-    return subprocess.run(command, env={**os.environ, "NO_COLOR": "1"}, check=False).returncode
+    ruff = str(ruff_binary())
+    env = {**os.environ, "NO_COLOR": "1"}
+    failed = False
+    for check in (["check"], ["format", "--check"]):
+        command = [ruff, *check, "--no-cache", "--config", config, *files]
+        failed |= subprocess.run(command, env=env, check=False).returncode != 0
+    if failed:
+        print("ruff: fix the files above with: bazel run //tools:format", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
