@@ -58,7 +58,12 @@ WORKER_SKIP = SKIP - {"coreutils"}
 # Each package set: its roots, what it skips, the pins file it writes, and what it says.
 PACKAGE_SETS = {
     "base": (ROOTS, SKIP, "debian_packages.bzl", "the base image"),
-    "worker": (WORKER_ROOTS, WORKER_SKIP, "debian_worker_packages.bzl", "the build farm's worker image, on top of the base"),
+    "worker": (
+        WORKER_ROOTS,
+        WORKER_SKIP,
+        "debian_worker_packages.bzl",
+        "the build farm's worker image, on top of the base",
+    ),
 }
 
 # The index apt-get update keeps in the build root (refresh it with
@@ -107,9 +112,7 @@ def dependency_names(fields: dict[str, str]) -> list[str]:
     return names
 
 
-def closure(
-    packages: dict[str, dict[str, str]], roots: tuple[str, ...], skip: frozenset[str] = SKIP
-) -> list[str]:
+def closure(packages: dict[str, dict[str, str]], roots: tuple[str, ...], skip: frozenset[str] = SKIP) -> list[str]:
     """Returns the sorted dependency closure of `roots`, minus `skip`.
 
     Args:
@@ -136,9 +139,7 @@ def closure(
     return sorted(seen)
 
 
-def render(
-    packages: dict[str, dict[str, str]], names: list[str], arch: str, package_set: str = "base"
-) -> str:
+def render(packages: dict[str, dict[str, str]], names: list[str], arch: str, package_set: str = "base") -> str:
     """Renders the .bzl file with one pin per package."""
     flag = "" if package_set == "base" else f" --set {package_set}"
     lines = [
