@@ -292,6 +292,12 @@ DEBIAN_PACKAGES = [
         "sha256": "0c601d62ab5f0a4394dc3d57b190ec462b147f4d216b74fec80036d7e5f93829",
     },
     {
+        "name": "python3-minimal",
+        "version": "3.14.8-1",
+        "path": "pool/main/p/python3-defaults/python3-minimal_3.14.8-1_amd64.deb",
+        "sha256": "c7bd041f484f9c5b5193d7f4c6e1dacd2384543b20b132d6bd15d4c4e1c953c5",
+    },
+    {
         "name": "sed",
         "version": "4.9-3",
         "path": "pool/main/s/sed/sed_4.9-3_amd64.deb",

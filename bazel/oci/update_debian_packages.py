@@ -41,10 +41,12 @@ SKIP = frozenset(
 )
 
 # The build farm's worker image (tools/remote_exec:worker_image) is the base plus these: the
-# buildbox worker, its local CAS and runner, and the shell and core tools that genrules and
-# test scripts call. Only what the base does not already hold is pinned for it.
+# buildbox worker, its local CAS and runner, /usr/bin/python3 (the path the Python toolchain
+# names; the base has only python3.14), and the shell and core tools that genrules and test
+# scripts call. Only what the base does not already hold is pinned for it.
 WORKER_ROOTS = (
     "buildbox",
+    "python3-minimal",
     "bash",
     "coreutils",
     "findutils",
