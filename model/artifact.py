@@ -57,15 +57,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def version_of(model_bytes: bytes) -> str:
     """The model version: the first 12 hex characters of sha256(model.skops)."""
     return sha256_bytes(model_bytes)[:12]

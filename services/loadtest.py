@@ -22,7 +22,9 @@ import uvloop
 from threadpoolctl import threadpool_limits
 
 from model.artifact import bundled_model_dir
-from services.launch import ServiceProcess, free_port, get
+from services.launch import ServiceProcess, get
+from tools.ports import free_port
+from tools.user_paths import user_path
 
 API_KEY = "loadtest-key"
 
@@ -42,6 +44,7 @@ class Result:
         self.latencies: list[float] = []
         self.errors: dict[str, int] = {}
         self.sent = 0
+        self.warmup_sent = 0  # sent before the measurement, on the same service processes
         self.elapsed = 0.0
         self.cpu_ms: dict[str, float] = {}
 
@@ -116,6 +119,16 @@ def cpu_seconds(url: str) -> float:
     return float("nan")
 
 
+def cpu_ms_per_request(before: dict[str, float], after: dict[str, float], result: Result) -> dict[str, float]:
+    """CPU milliseconds per request of each service process over a scenario.
+
+    The CPU readings bracket the warm-up too, so every request sent counts: the warm-up ones
+    (how many depends on the scenario's concurrency and time limit) and the failed ones.
+    """
+    total = max(result.sent + result.warmup_sent, 1)
+    return {key: round((after[key] - before[key]) * 1000 / total, 2) for key in before}
+
+
 async def drive(name: str, url: str, path: str, payload: object, rows: int, args, headers=None) -> Result:
     """Run one scenario: ``concurrency`` connections share a request budget and a time limit."""
     concurrency = args.concurrency if rows == 1 else args.batch_concurrency
@@ -127,6 +140,7 @@ async def drive(name: str, url: str, path: str, payload: object, rows: int, args
         *(_connection(url, request, warm, [5], time.perf_counter() + 10) for _ in range(min(concurrency, 8)))
     )
     result = Result(name, rows, concurrency)
+    result.warmup_sent = warm.sent
     budget = [requests]
     started = time.perf_counter()
     deadline = started + args.seconds
@@ -195,10 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
 
-    base = Path(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
     workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
     if args.model_dir:
-        model_dir = base / args.model_dir
+        model_dir = user_path(args.model_dir)
     elif (model_dir := bundled_model_dir()) is None:
         from services.predict.tests.support import write_model
 
@@ -258,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                 before = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
                 result = await drive(name, url, "/v1/predict", payload, rows, args, headers)
                 after = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
-                # Includes the warm-up requests; CPU per request of each service process.
-                total = len(result.latencies) + 8 * 5
-                result.cpu_ms = {key: round((after[key] - before[key]) * 1000 / total, 2) for key in before}
+                result.cpu_ms = cpu_ms_per_request(before, after, result)
                 out.append(result)
             return out
 

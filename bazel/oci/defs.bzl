@@ -474,6 +474,9 @@ def oci_image_test(
         main = "//bazel/oci:image_test_main.py",
         args = args,
         data = [image] + sidecar_data + data,
-        deps = ["//bazel/oci:ocilib"],
+        deps = [
+            "//bazel/oci:ocilib",
+            "//tools:ports",
+        ],
         **kwargs
     )

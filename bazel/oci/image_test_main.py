@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from bazel.oci import ocilib
+from tools.ports import free_port
 
 # Names that must not ship in application layers.
 SECRET_NAMES = frozenset(
@@ -107,13 +107,6 @@ def resolve_in_root(rootfs: Path, path: str) -> Path:
             continue
         current = candidate
     return current
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Character devices programs expect (major, minor); made with mknod, so no mount is needed.

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.hashing import sha256_file
+
 # Every file in every layer gets this mtime; images carry the same fixed "created" time.
 EPOCH = 0
 CREATED = "1970-01-01T00:00:00Z"
@@ -42,13 +44,9 @@ class Entry:
     gid: int = 0
 
 
-def sha256_file(path: str | Path) -> str:
-    """Returns "sha256:<hex>" of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+def file_digest(path: str | Path) -> str:
+    """Returns the OCI digest, "sha256:<hex>", of a file."""
+    return "sha256:" + sha256_file(path)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -19,9 +19,9 @@ def _layer(tmp: Path, name: str, entries: list[Entry]) -> tuple[str, str]:
         json.dumps(
             {
                 "mediaType": ocilib.MEDIA_LAYER_GZIP,
-                "digest": ocilib.sha256_file(blob),
+                "digest": ocilib.file_digest(blob),
                 "size": blob.stat().st_size,
-                "diff_id": ocilib.sha256_file(tar),
+                "diff_id": ocilib.file_digest(tar),
             }
         )
     )

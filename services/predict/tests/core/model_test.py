@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 
 from model.artifact import load_model
+from model.testing import synthetic_raw
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService
-from services.predict.tests.support import synthetic_frame
 
 FIELDS = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
 
 
 def test_concurrent_requests_get_their_own_rows_back(model_dir):
-    frame = synthetic_frame(60, seed=3)[FIELDS]
+    frame = synthetic_raw(60, seed=3)[FIELDS]
     direct = load_model(model_dir).predict(frame)
     metrics = PredictMetrics()
     service = ModelService(model_dir, metrics, max_rows_per_call=25)
