@@ -472,6 +472,10 @@ def oci_image_test(
     for check in checks:
         # One shell word per check: Bazel tokenizes `args` like a Bourne shell.
         args.append("--check='%s'" % check.replace("'", "'\\''"))
+
+    # no-remote-exec: the test needs root (chroot, unshare --mount --pid), and remote workers
+    # run actions unprivileged (infrastructure/k8s/buildfarm: Pod Security "restricted").
+    kwargs["tags"] = kwargs.get("tags", []) + ["no-remote-exec"]
     py_test(
         name = name,
         srcs = ["//bazel/oci:image_test_main.py"],

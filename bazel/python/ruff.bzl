@@ -21,8 +21,11 @@ def ruff_test(name, srcs, **kwargs):
         name = name,
         srcs = [runner],
         main = runner,
-        data = srcs + ["//:ruff.toml"],
+        # The wheel, declared: the runner takes the ruff executable from it (the pip
+        # repository's bin/ruff is in no target, so remote workers would not have it).
+        data = srcs + ["//:ruff.toml", "@pypi//ruff:whl"],
         args = ["$(rootpath //:ruff.toml)"] + ["$(rootpath %s)" % src for src in srcs],
+        env = {"RUFF_WHEEL": "$(rootpath @pypi//ruff:whl)"},
         deps = ["@pypi//ruff"],
         **kwargs
     )
