@@ -1,6 +1,7 @@
 """Validation of prediction records against the model signature's inputs, column by column."""
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +112,16 @@ class RecordValidator:
                 # Only absent optional fields are left: they become NaN, which the model treats as missing.
                 missing = np.array([value is None for value in values])
                 values = [math.nan if value is None else value for value in values]
-            array = np.array(values, dtype=np.float64)
+            try:
+                array = np.array(values, dtype=np.float64)
+            except OverflowError:
+                # A JSON integer beyond float64's range (e.g. 401 digits): Python ints are unbounded.
+                errors.extend(
+                    _error([*loc, index, field.name], "finite_number", "must be a finite number (too large)")
+                    for index, value in enumerate(values)
+                    if type(value) is int and abs(value) > sys.float_info.max
+                )
+                continue
             bad = ~np.isfinite(array) | (array < field.minimum) | (array > field.maximum)
             if missing is not None:
                 bad &= ~missing

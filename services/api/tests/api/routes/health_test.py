@@ -1,10 +1,11 @@
 """Unit tests of the api's health, readiness, metrics and docs routes."""
 
-from services.api.tests.support import free_port, silent_server
+from services.api.tests.support import silent_server
+from services.testing import free_port
 
 
 def test_healthz_needs_no_key_and_no_upstream(make_client):
-    client = make_client(transport=None, predict_url=f"http://127.0.0.1:{free_port()}")
+    client = make_client(predict_url=f"http://127.0.0.1:{free_port()}")
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -27,7 +28,7 @@ def test_readyz_is_503_when_predict_is_not_ready(client, upstream):
 
 
 def test_readyz_is_503_when_predict_is_down(make_client):
-    client = make_client(transport=None, predict_url=f"http://127.0.0.1:{free_port()}", predict_retries=0)
+    client = make_client(predict_url=f"http://127.0.0.1:{free_port()}", predict_retries=0)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "unreachable" in response.json()["reason"]
@@ -35,7 +36,7 @@ def test_readyz_is_503_when_predict_is_down(make_client):
 
 def test_readyz_is_503_when_predict_is_slow(make_client):
     with silent_server() as (port, _):
-        client = make_client(transport=None, predict_url=f"http://127.0.0.1:{port}", readiness_timeout_seconds=0.2)
+        client = make_client(predict_url=f"http://127.0.0.1:{port}", readiness_timeout_seconds=0.2)
         response = client.get("/readyz")
         assert response.status_code == 503
         assert "did not answer within 0.2s" in response.json()["reason"]

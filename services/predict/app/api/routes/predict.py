@@ -12,12 +12,13 @@ from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService, ModelUnavailableError
 from services.predict.app.core.validation import RecordValidationError
 from services.predict.app.schemas import (
-    PREDICT_REQUEST_SCHEMA,
+    PREDICT_REQUEST_REF,
     BatchResponse,
     Problem,
     SingleResponse,
     ValidationErrorResponse,
 )
+from services.scaffold import InvalidJSONError, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,11 @@ def _invalid(errors: list[dict], total: int | None = None) -> Response:
         "against the model signature (numbers only, required fields, plausible ranges); any problem "
         "gives 422 listing each field at fault."
     ),
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_SCHEMA}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_REF}}}},
     responses={
         200: {"model": SingleResponse | BatchResponse},
-        413: {"model": Problem},
+        413: {"model": Problem, "description": "body larger than the configured limit"},
+        415: {"model": Problem, "description": "body not sent as application/json"},
         422: {"model": ValidationErrorResponse},
         500: {"model": Problem},
         503: {"model": Problem},
@@ -60,20 +60,13 @@ async def predict(
 ) -> Response:
     """Validate the body against the signature and answer the model's predictions."""
     # The body is parsed by hand (not by a pydantic model) so a 1,000-record batch is checked
-    # column by column in numpy instead of object by object.
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-        metrics.errors.labels(kind="too_large").inc()
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
-    body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        metrics.errors.labels(kind="too_large").inc()
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
+    # column by column in numpy instead of object by object. Its size and Content-Type were
+    # checked while it streamed in (the scaffold's body guard).
     try:
-        payload = json.loads(body)
-    except ValueError as error:
+        payload = parse_json(await request.body())
+    except InvalidJSONError as error:
         metrics.errors.labels(kind="bad_request").inc()
-        return _invalid([{"loc": ["body"], "type": "json_invalid", "msg": f"body is not valid JSON: {error}"}])
+        return _invalid([{"loc": ["body"], "type": "json_invalid", "msg": str(error)}])
 
     if not service.ready:
         metrics.errors.labels(kind="model_unavailable").inc()
