@@ -194,7 +194,8 @@ def create_service_app(  # noqa: PLR0913 - keyword-only, one argument per part o
     routers = [*routers, _common_router()]
     for router in routers:
         app.include_router(router)
-    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    # follow_symlink: in Bazel runfiles each asset is a symlink into the pip repository.
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR, follow_symlink=True), name="docs-assets")
     known_paths = frozenset(route.path for router in routers for route in router.routes)
     # The last middleware added runs first: refusals are logged and counted with their request id.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes, on_reject=metrics.on_refused)

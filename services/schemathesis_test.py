@@ -14,7 +14,7 @@ API_KEY = "schemathesis-key-51b0"
 SERVICES = ("predict", "api")
 # Bounded: examples per operation and phase, and a wall-clock cap on the whole run of one service.
 MAX_EXAMPLES = 30
-MAX_SECONDS = 240
+MAX_SECONDS = 150
 
 
 @pytest.fixture(scope="module")

@@ -62,4 +62,11 @@ def test_openapi_documents_routes_and_the_key(client):
     spec = client.get("/openapi.json").json()
     assert {"/v1/predict", "/v1/model", "/healthz", "/readyz"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in docs.text
+        response = client.get(f"/docs-assets/{asset}")
+        assert response.status_code == 200
+        assert len(response.content) > 100_000
