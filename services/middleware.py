@@ -29,9 +29,9 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class RequestContextMiddleware:
-    """Gives each HTTP request an id, echoes it, logs one access line and reports the request.
+    """Gives each HTTP request an id, logs one access line and reports the request to ``observe``.
 
-    The id is the caller's X-Request-ID when valid, else a new one; ``observe`` gets the request.
+    The id is the caller's X-Request-ID when valid, and is echoed in the answer.
 
     A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware: it adds no task or
     stream per request, which matters on the prediction path.
@@ -53,7 +53,7 @@ class RequestContextMiddleware:
         self.access_log = access_log
 
     async def __call__(self, scope, receive, send) -> None:
-        """Handle one ASGI connection scope."""
+        """Handles one ASGI connection: HTTP requests are stamped, logged and observed."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

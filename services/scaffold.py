@@ -154,7 +154,7 @@ def _common_router() -> APIRouter:
     return router
 
 
-def create_service_app(  # noqa: PLR0913 - keyword-only, one argument per part of a service
+def create_service_app(
     *,
     title: str,
     description: str,

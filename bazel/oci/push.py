@@ -60,7 +60,7 @@ def crane(*args: str) -> str:
     """Runs crane (from the build root) and returns its stdout."""
     binary = shutil.which("crane") or "/usr/bin/crane"
     extra = ["--insecure"] if os.environ.get("REGISTRY_INSECURE") == "1" else []
-    result = subprocess.run([binary, *args, *extra], capture_output=True, text=True)
+    result = subprocess.run([binary, *args, *extra], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
         raise SystemExit(f"push: crane {args[0]} failed ({result.returncode})")

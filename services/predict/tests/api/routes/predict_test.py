@@ -180,7 +180,7 @@ def test_401_digit_integer_is_422(client):
     response = client.post("/v1/predict", content=json.dumps({**RECORD, "MedInc": 10**400}), headers=JSON)
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"loc": ["body", "MedInc"], "type": "finite_number", "msg": "must be a finite number (too large)"}
+        {"loc": ["body", "MedInc"], "type": "finite_number", "msg": "must be a finite number"}
     ]
 
 
@@ -207,3 +207,11 @@ def test_openapi_states_the_signature_and_forbids_extra_fields(client, model_dir
     assert batch["additionalProperties"] is False
     assert batch["properties"]["records"]["maxItems"] == 1000
     assert {"413", "415", "422"} <= set(spec["paths"]["/v1/predict"]["post"]["responses"])
+
+
+def test_401_digit_integer_next_to_a_null_in_a_batch_is_422(client):
+    records = [{**RECORD, "MedInc": -(10**400)}, {**RECORD, "MedInc": None}]
+    response = client.post("/v1/predict", content=json.dumps({"records": records}), headers=JSON)
+    assert response.status_code == 422
+    kinds = {tuple(item["loc"]): item["type"] for item in response.json()["detail"]}
+    assert kinds == {("body", "records", 0, "MedInc"): "finite_number", ("body", "records", 1, "MedInc"): "missing"}
