@@ -26,7 +26,7 @@ from tools.affected import kinds
 from tools.affected.affected import Config, Result, compute, configure_logging
 from tools.affected.bazel import clean_env, default_startup
 from tools.affected.render import summary_markdown
-from tools.ci import coverage_report
+from tools.ci import coverage_report, notify
 
 log = logging.getLogger("affected")
 
@@ -269,6 +269,7 @@ def main(argv: list[str]) -> int:
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a", encoding="utf-8") as f:
             f.write(md)
+    notify.notify_summary(md, code)  # when $MLOPS_CI_WEBHOOK_URL is set; never changes `code`
     return code
 
 
