@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from model.testing import synthetic_raw
-from services.launch import ServiceProcess, get, post_json
+from services.launch import ServiceProcess, get, post_json, running_stack
 from services.predict.tests.support import RECORD, write_model
 from tools.ports import free_port
 
@@ -54,31 +54,10 @@ def start_predict(workdir: Path, port: int, model_dir: Path | None, name: str = 
 @pytest.fixture(scope="module")
 def stack(workdir, model_dir):
     """predict and api running, api pointed at predict; yields a dict of urls and processes."""
-    secret = workdir / "api-key"
-    secret.write_text(API_KEY + "\n")
-    predict_port, api_port = free_port(), free_port()
-    predict = start_predict(workdir, predict_port, model_dir)
-    api = None
-    try:
-        api = ServiceProcess(
-            binary("API_SERVE"),
-            ["--host", "127.0.0.1", "--port", str(api_port), "--predict-url", f"http://127.0.0.1:{predict_port}"],
-            {"API_API_KEY_FILE": str(secret), "API_PREDICT_TIMEOUT_SECONDS": "5", "API_PREDICT_RETRIES": "2"},
-            workdir / "api.log",
-        )
-        predict.wait_until(f"http://127.0.0.1:{predict_port}/readyz")
-        api.wait_until(f"http://127.0.0.1:{api_port}/readyz")
-        yield {
-            "predict": predict,
-            "api": api,
-            "predict_url": f"http://127.0.0.1:{predict_port}",
-            "predict_port": predict_port,
-            "api_url": f"http://127.0.0.1:{api_port}",
-        }
-    finally:
-        if api is not None:
-            api.stop()
-        predict.stop()
+    with running_stack(
+        binary("PREDICT_SERVE"), binary("API_SERVE"), workdir=workdir, model_dir=model_dir, api_key=API_KEY
+    ) as running:
+        yield running
 
 
 AUTH = {"X-API-Key": API_KEY}

@@ -9,7 +9,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+
+from tools.ports import free_port
 
 # Every process started here, so an interpreter that exits early still stops them.
 _RUNNING: set[ServiceProcess] = set()
@@ -114,6 +117,72 @@ class ServiceProcess:
         finally:
             self._log.close()
             _RUNNING.discard(self)
+
+
+def group_rss_bytes(service: ServiceProcess) -> int:
+    """Resident memory of every process in the service's process group (the binary's launcher and its Python)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != service.process.pid:
+                continue
+            status = (entry / "status").read_text()
+        except ProcessLookupError, FileNotFoundError, PermissionError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+@contextlib.contextmanager
+def running_stack(
+    predict_serve: str, api_serve: str, *, workdir: Path, model_dir: Path, api_key: str, timeout: float = 180.0
+) -> Iterator[dict]:
+    """Start predict (serving ``model_dir``) and api (pointed at it, with ``api_key``) on free loopback ports.
+
+    Args:
+        predict_serve: path of //services/predict:serve.
+        api_serve: path of //services/api:serve.
+        workdir: where the key file and the logs go.
+        model_dir: the model predict serves.
+        api_key: the key api demands.
+        timeout: seconds each service has to become ready.
+
+    Yields:
+        {"predict": ServiceProcess, "api": ServiceProcess, "predict_url": ..., "api_url": ..., "predict_port": ...}
+        once both answer /readyz with 200; both are stopped when the context ends.
+    """
+    secret = workdir / "api-key"
+    secret.write_text(api_key + "\n")
+    predict_port, api_port = free_port(), free_port()
+    stack = {
+        "predict_port": predict_port,
+        "predict_url": f"http://127.0.0.1:{predict_port}",
+        "api_url": f"http://127.0.0.1:{api_port}",
+    }
+    stack["predict"] = ServiceProcess(
+        predict_serve,
+        ["--host", "127.0.0.1", "--port", str(predict_port)],
+        {"PREDICT_MODEL_DIR": str(model_dir), "PREDICT_GRACEFUL_SHUTDOWN_SECONDS": "5"},
+        workdir / "predict.log",
+    )
+    try:
+        stack["api"] = ServiceProcess(
+            api_serve,
+            ["--host", "127.0.0.1", "--port", str(api_port), "--predict-url", stack["predict_url"]],
+            {"API_API_KEY_FILE": str(secret), "API_PREDICT_TIMEOUT_SECONDS": "5", "API_PREDICT_RETRIES": "2"},
+            workdir / "api.log",
+        )
+        stack["predict"].wait_until(stack["predict_url"] + "/readyz", timeout=timeout)
+        stack["api"].wait_until(stack["api_url"] + "/readyz", timeout=timeout)
+        yield stack
+    finally:
+        if "api" in stack:
+            stack["api"].stop()
+        stack["predict"].stop()
 
 
 @atexit.register

@@ -1,10 +1,12 @@
-"""ASGI middleware shared by the services: request id, access log line and request metrics."""
+"""ASGI middleware shared by the services: request id, access log line, request metrics and body checks."""
 
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
+from http import HTTPStatus
 
 from services import logs
 
@@ -16,6 +18,14 @@ access_logger = logging.getLogger("access")
 
 # Called once per HTTP request with (method, path label, status code, seconds).
 Observer = Callable[[str, str, int, float], None]
+
+# Called with "too_large" or "unsupported_media_type" when a body is refused.
+Rejection = Callable[[str], None]
+
+_CONTENT_TYPE = b"content-type"
+_CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class RequestContextMiddleware:
@@ -81,3 +91,99 @@ class RequestContextMiddleware:
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 3), "path": scope["path"]},
                 )
             logs.request_id.reset(token)
+
+
+class BodyTooLargeError(Exception):
+    """Raised from ``receive`` once a request body streams past the limit (answered 413 by the middleware)."""
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    if content_type is None:
+        return False
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+async def _answer(send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        # The rest of the body is not read; the client must not reuse this connection for it.
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyGuardMiddleware:
+    """Refuses request bodies before they cost anything: 415 unless JSON, 413 past ``max_bytes``.
+
+    The size is checked by the Content-Length and counted again while the body streams, so a
+    chunked body without a length is never buffered past the limit.
+
+    Only requests that carry a body with a method meant for one (POST, PUT, PATCH) are checked;
+    every such route of the services takes JSON. A bodiless request goes on to routing (405 for a
+    wrong method, 422 for an empty prediction request).
+    """
+
+    def __init__(self, app, max_bytes: int, on_reject: Rejection | None = None) -> None:
+        """Wrap ``app``.
+
+        Args:
+            app: the ASGI application.
+            max_bytes: the largest body accepted.
+            on_reject: told the kind of each refusal (for the service's error metrics).
+        """
+        self.app = app
+        self.max_bytes = max_bytes
+        self.on_reject = on_reject or (lambda kind: None)
+        self.too_large = f"request body larger than {max_bytes} bytes"
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Check one request's Content-Type and size, then pass it on with its body counted."""
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        content_type = length = None
+        chunked = False
+        for key, value in scope["headers"]:
+            if key == _CONTENT_TYPE:
+                content_type = value
+            elif key == _CONTENT_LENGTH:
+                length = value
+            elif key == _TRANSFER_ENCODING:
+                chunked = True
+        has_body = chunked or (length is not None and length != b"0")
+        if has_body and not _is_json(content_type):
+            self.on_reject("unsupported_media_type")
+            shown = content_type.decode("latin-1")[:100] if content_type else "none"
+            await _answer(send, 415, f"send the body as Content-Type: application/json (got {shown})")
+            return
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            self.on_reject("too_large")
+            await _answer(send, 413, self.too_large)
+            return
+
+        received = 0
+        started = False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        async def tracked_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLargeError:
+            if started:
+                raise
+            self.on_reject("too_large")
+            await _answer(send, 413, self.too_large)

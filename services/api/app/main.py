@@ -2,32 +2,47 @@
 
 import logging
 from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
-from services.api.app.api.routes import health, metrics, predict
+from services.api.app.api.routes import health, predict
 from services.api.app.core.config import ApiKeyMissingError, Settings, get_settings, resolve_api_key
 from services.api.app.core.metrics import ApiMetrics
-from services.api.app.core.predict_client import PredictClient
-from services.middleware import RequestContextMiddleware
+from services.api.app.core.predict_client import PredictCallError, PredictClient
+from services.prediction_schemas import request_schemas
+from services.scaffold import create_service_app
 
 logger = logging.getLogger(__name__)
 
-KNOWN_PATHS = frozenset({"/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+
+async def _request_schemas(app: FastAPI) -> dict[str, dict[str, Any]]:
+    """The request body's schema from the model predict serves (fetched once; any numbers until then).
+
+    The api validates nothing field by field itself (predict does), so its document states what
+    predict's signature says, asked of predict when the document is first wanted.
+    """
+    settings: Settings = app.state.settings
+    if getattr(app.state, "model_inputs", None) is None:
+        try:
+            answer = await app.state.predict_client.call(
+                "GET", "/v1/model", timeout=settings.readiness_timeout_seconds, retries=0
+            )
+            if answer.status_code == HTTPStatus.OK:
+                app.state.model_inputs = answer.json()["inputs"]
+        except (PredictCallError, ValueError, KeyError, TypeError) as error:
+            logger.info("no model signature from predict yet", extra={"error": str(error)})
+    return request_schemas(getattr(app.state, "model_inputs", None), settings.max_batch_size)
 
 
-def create_app(settings: Settings | None = None, predict_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """Build the app; the API key is read and the predict client created when the app starts.
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the API key is read and the predict client opened when the app starts.
 
     Args:
         settings: the settings to use; ``get_settings()`` when None.
-        predict_transport: an httpx transport for the predict client instead of the network
-            (tests route it to an in-process predict app).
     """
     settings = settings or get_settings()
-    # httpx logs every request at INFO; the access log already has one line per request.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     metrics_ = ApiMetrics()
 
     @asynccontextmanager
@@ -38,7 +53,8 @@ def create_app(settings: Settings | None = None, predict_transport: httpx.AsyncB
         except ApiKeyMissingError as error:
             logger.error("cannot start: %s", error)
             raise
-        app.state.predict_client = PredictClient(settings, metrics_, transport=predict_transport)
+        app.state.predict_client = PredictClient(settings, metrics_)
+        await app.state.predict_client.start()
         logger.info("api service started", extra={"predict_url": settings.predict_url})
         try:
             yield
@@ -46,20 +62,12 @@ def create_app(settings: Settings | None = None, predict_transport: httpx.AsyncB
             await app.state.predict_client.aclose()
             logger.info("api service stopped")
 
-    app = FastAPI(
+    return create_service_app(
         title="api",
         description="Public entry point: API-key protected predictions of California house values.",
-        version="1",
+        settings=settings,
+        metrics=metrics_,
+        routers=[predict.router, health.router],
         lifespan=lifespan,
+        openapi_schemas=_request_schemas,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics_
-    for module in (predict, health, metrics):
-        app.include_router(module.router)
-    app.add_middleware(
-        RequestContextMiddleware,
-        observe=metrics_.observe_request,
-        known_paths=KNOWN_PATHS,
-        access_log=settings.access_log,
-    )
-    return app

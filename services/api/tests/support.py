@@ -1,4 +1,4 @@
-"""Helpers for the api tests: a stand-in predict upstream and a silent server."""
+"""Helpers for the api tests: a stand-in predict upstream and a hung one."""
 
 import contextlib
 import socket
@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 class Upstream:
     """A small ASGI app standing in for the predict service: records what it receives and answers
-    with whatever the test sets (status, JSON body)."""
+    with whatever the test sets (status, JSON body). Served on loopback by the ``upstream`` fixture."""
 
     def __init__(self) -> None:
         self.status = 200
         self.body: bytes = b'{"model_name":"m","model_version":"v1","prediction":2.5}'
         self.received: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.url = ""  # set once served
 
     async def __call__(self, scope, receive, send) -> None:
         assert scope["type"] == "http"

@@ -2,18 +2,25 @@
 
 import logging
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from services.middleware import RequestContextMiddleware
-from services.predict.app.api.routes import health, metrics, model, predict
+from services.predict.app.api.routes import health, model, predict
 from services.predict.app.core.config import Settings, get_settings
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService
+from services.prediction_schemas import request_schemas
+from services.scaffold import create_service_app
 
 logger = logging.getLogger(__name__)
 
-KNOWN_PATHS = frozenset({"/v1/predict", "/v1/model", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+
+async def _request_schemas(app: FastAPI) -> dict[str, dict[str, Any]]:
+    """The request body's schema from the loaded model's signature (any numbers while none is loaded)."""
+    service: ModelService | None = getattr(app.state, "model_service", None)
+    inputs = service.signature.get("inputs") if service is not None and service.ready else None
+    return request_schemas(inputs, app.state.settings.max_batch_size)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,20 +46,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await service.stop()
             logger.info("predict service stopped")
 
-    app = FastAPI(
+    return create_service_app(
         title="predict",
         description="Scores California housing records with the trained model.",
-        version="1",
+        settings=settings,
+        metrics=metrics_,
+        routers=[predict.router, model.router, health.router],
         lifespan=lifespan,
+        openapi_schemas=_request_schemas,
     )
-    app.state.settings = settings
-    app.state.metrics = metrics_
-    for module in (predict, model, health, metrics):
-        app.include_router(module.router)
-    app.add_middleware(
-        RequestContextMiddleware,
-        observe=metrics_.observe_request,
-        known_paths=KNOWN_PATHS,
-        access_log=settings.access_log,
-    )
-    return app

@@ -1,11 +1,11 @@
 """Fixtures for the predict unit tests: a real small model on disk and TestClients of the app."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from services.predict.app.core.config import Settings
 from services.predict.app.main import create_app
 from services.predict.tests.support import write_model
+from services.testing import client_factory
 
 
 @pytest.fixture(scope="session")
@@ -17,20 +17,11 @@ def model_dir(tmp_path_factory):
 @pytest.fixture
 def make_client(model_dir):
     """Return a function building a started TestClient of the predict app from settings overrides."""
-    clients = []
-
-    def make(**overrides) -> TestClient:
-        values = {"model_dir": model_dir, "access_log": False, **overrides}
-        client = TestClient(create_app(Settings(**values)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    defaults = {"model_dir": model_dir, "access_log": False}
+    with client_factory(lambda **overrides: create_app(Settings(**{**defaults, **overrides}))) as make:
+        yield make
 
 
 @pytest.fixture
-def client(make_client) -> TestClient:
+def client(make_client):
     return make_client()

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 
-from services.api.app.core.metrics import ApiMetrics
 from services.api.app.core.predict_client import PredictClient
 
 API_KEY_HEADER = "X-API-Key"
@@ -18,11 +17,6 @@ _api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, descriptio
 def get_predict_client(request: Request) -> PredictClient:
     """The app's client for the predict service (created by the lifespan)."""
     return request.app.state.predict_client
-
-
-def get_metrics(request: Request) -> ApiMetrics:
-    """The app's metrics."""
-    return request.app.state.metrics
 
 
 def require_api_key(request: Request, provided: Annotated[str | None, Depends(_api_key_header)]) -> None:

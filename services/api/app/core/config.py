@@ -4,20 +4,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.scaffold import ServiceSettings
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Everything the api service can be told from outside; env prefix ``API_``.
 
     The API key comes from ``API_API_KEY`` or, preferably in deployments, from a mounted secret
-    file named by ``API_API_KEY_FILE`` (the file wins when both are set).
+    file named by ``API_API_KEY_FILE`` (the file wins when both are set). The common settings (host,
+    batch and body limits, logging, shutdown) are ServiceSettings'.
     """
 
     model_config = SettingsConfigDict(env_prefix="API_", extra="ignore")
 
-    host: str = "0.0.0.0"
-    port: int = Field(8000, ge=0, le=65535)
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     # Base URL of the predict service.
@@ -31,12 +32,6 @@ class Settings(BaseSettings):
     predict_max_connections: int = Field(100, ge=1)
     predict_max_keepalive: int = Field(50, ge=0)
     readiness_timeout_seconds: float = Field(2.0, gt=0)
-    # Most records one request may carry (checked here before forwarding).
-    max_batch_size: int = Field(1000, ge=1)
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    log_level: str = "INFO"
-    access_log: bool = True
-    graceful_shutdown_seconds: float = Field(10.0, ge=0)
 
     @field_validator("api_key", "api_key_file", mode="before")
     @classmethod

@@ -4,31 +4,27 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.scaffold import ServiceSettings
 
 
-class Settings(BaseSettings):
-    """Everything the predict service can be told from outside; env prefix ``PREDICT_``."""
+class Settings(ServiceSettings):
+    """Everything the predict service can be told from outside; env prefix ``PREDICT_``.
+
+    The common settings (host, batch and body limits, logging, shutdown) are ServiceSettings'.
+    """
 
     model_config = SettingsConfigDict(env_prefix="PREDICT_", extra="ignore")
 
-    host: str = "0.0.0.0"
     port: int = Field(8001, ge=0, le=65535)
     # Directory holding model.skops and signature.json. None: no model (readyz says why);
     # `bazel run :serve` fills it from the runfiles of //model:model.
     model_dir: Path | None = None
-    # Most records one request may carry; larger batches get 422.
-    max_batch_size: int = Field(1000, ge=1)
     # Most rows the dynamic batcher hands to the model at once (several requests together).
     max_rows_per_call: int = Field(4096, ge=1)
     # OpenMP threads per model call; 1 leaves the other core to the event loop.
     model_threads: int = Field(1, ge=1)
-    # Request bodies larger than this get 413 before being parsed.
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    log_level: str = "INFO"
-    access_log: bool = True
-    # Seconds uvicorn waits for in-flight requests after SIGTERM.
-    graceful_shutdown_seconds: float = Field(10.0, ge=0)
 
     @field_validator("model_dir", mode="before")
     @classmethod

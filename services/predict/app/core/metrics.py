@@ -1,12 +1,11 @@
 """Prometheus metrics of the predict service, in a registry of its own (one per app)."""
 
 import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import HistogramMetricFamily
-from prometheus_client.process_collector import ProcessCollector
 
-# Latency buckets in seconds: fine below 25 ms, where a healthy prediction answers.
-LATENCY_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+from services.scaffold import LATENCY_BUCKETS, HttpMetrics
+
 BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
 # Predicted MedHouseVal in $100k: the target is capped at 5.00001.
 PREDICTION_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5)
@@ -41,22 +40,11 @@ class ValueHistogram:
         yield family
 
 
-class PredictMetrics:
-    """Every metric the predict service exports."""
+class PredictMetrics(HttpMetrics):
+    """Every metric the predict service exports: the common ones (HttpMetrics) and the model's."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        self.requests = Counter(
-            "predict_http_requests", "HTTP requests answered", ["method", "path", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "predict_http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            ["path"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        super().__init__("predict")
         self.errors = Counter("predict_errors", "Failed prediction requests by kind", ["kind"], registry=self.registry)
         self.batch_size = Histogram(
             "predict_request_records", "Records per prediction request", buckets=BATCH_BUCKETS, registry=self.registry
@@ -86,7 +74,7 @@ class PredictMetrics:
         for kind in ("validation", "model_unavailable", "model_failure", "bad_request", "too_large"):
             self.errors.labels(kind=kind)
 
-    def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
-        """Count one answered HTTP request and its latency."""
-        self.requests.labels(method=method, path=path, status=str(status)).inc()
-        self.latency.labels(path=path).observe(seconds)
+    def on_refused(self, reason: str) -> None:
+        """Count a refused body, also as a failed prediction request (413 is "too_large", 415 "bad_request")."""
+        super().on_refused(reason)
+        self.errors.labels(kind="too_large" if reason == "too_large" else "bad_request").inc()

@@ -1,6 +1,7 @@
 """Validation of prediction records against the model signature's inputs, column by column."""
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,20 @@ class Field:
 
 def _error(loc: list[Any], kind: str, msg: str) -> dict[str, Any]:
     return {"loc": loc, "type": kind, "msg": msg}
+
+
+def _as_float64(values: list[Any]) -> np.ndarray:
+    """``values`` as a float64 array; integers beyond float64's range become +-inf (then refused as non-finite).
+
+    JSON integers are unbounded in Python (a 401-digit one parses fine) and would overflow.
+    """
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        for index, value in enumerate(values):
+            if type(value) is int and abs(value) > sys.float_info.max:
+                values[index] = math.inf if value > 0 else -math.inf
+        return np.array(values, dtype=np.float64)
 
 
 class RecordValidator:
@@ -111,7 +126,7 @@ class RecordValidator:
                 # Only absent optional fields are left: they become NaN, which the model treats as missing.
                 missing = np.array([value is None for value in values])
                 values = [math.nan if value is None else value for value in values]
-            array = np.array(values, dtype=np.float64)
+            array = _as_float64(values)
             bad = ~np.isfinite(array) | (array < field.minimum) | (array > field.maximum)
             if missing is not None:
                 bad &= ~missing
@@ -141,7 +156,8 @@ class RecordValidator:
         return errors
 
     def _explain_value(self, field: Field, value: float, where: list[Any]) -> dict[str, Any]:
-        if not math.isfinite(value):
+        # abs() first: math.isfinite() itself overflows on an integer beyond float64's range.
+        if abs(value) > sys.float_info.max or not math.isfinite(value):
             return _error(where, "finite_number", "must be a finite number")
         if value < field.minimum:
             return _error(where, "greater_than_equal", f"must be >= {field.minimum:g}, got {value:g}")

@@ -1,4 +1,4 @@
-"""GET /healthz (the process answers) and GET /readyz (the predict service is ready)."""
+"""GET /readyz: the predict service is ready (GET /healthz is the scaffold's)."""
 
 from typing import Annotated
 
@@ -10,12 +10,6 @@ from services.api.app.core.predict_client import PredictCallError, PredictClient
 from services.api.app.schemas import Readiness
 
 router = APIRouter(tags=["health"])
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process is up and its event loop answers."""
-    return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from services.api.app.api.deps import get_predict_client, require_api_key
 from services.api.app.core.predict_client import PredictCallError, PredictClient
 from services.api.app.schemas import Problem
-from services.prediction_schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, SingleResponse
+from services.prediction_schemas import PREDICT_REQUEST_REF, BatchResponse, SingleResponse
+from services.scaffold import InvalidJSONError, parse_json
 
 router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require_api_key)])
 
@@ -35,9 +36,9 @@ def _check_shape(body: bytes, max_batch_size: int) -> Response | None:
     passed on unchanged).
     """
     try:
-        payload = json.loads(body)
-    except ValueError as error:
-        return _invalid(["body"], "json_invalid", f"body is not valid JSON: {error}")
+        payload = parse_json(body)
+    except InvalidJSONError as error:
+        return _invalid(["body"], "json_invalid", str(error))
     if not isinstance(payload, dict):
         return _invalid(["body"], "dict_type", 'body must be a record object or {"records": [...]}')
     if "records" in payload:
@@ -76,21 +77,20 @@ async def _forward(client: PredictClient, method: str, path: str, body: bytes | 
         'Body: one record (an object of the model\'s inputs, see GET /v1/model) or {"records": [...]}. '
         "Needs the X-API-Key header."
     ),
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_SCHEMA}}}
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_REF}}}},
+    responses={
+        200: {"model": SingleResponse | BatchResponse},
+        413: {"model": Problem, "description": "body larger than the configured limit"},
+        415: {"model": Problem, "description": "body not sent as application/json"},
+        422: {"model": Problem, "description": "the body is not a valid prediction request"},
+        **_ERRORS,
     },
-    responses={200: {"model": SingleResponse | BatchResponse}, 422: {"model": Problem}, **_ERRORS},
 )
 async def predict(request: Request, client: Annotated[PredictClient, Depends(get_predict_client)]) -> Response:
     """Check the request's shape and size, then forward it to the predict service."""
-    settings = request.app.state.settings
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
+    # Size and Content-Type were checked while the body streamed in (the scaffold's body guard).
     body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
-    if (problem := _check_shape(body, settings.max_batch_size)) is not None:
+    if (problem := _check_shape(body, request.app.state.settings.max_batch_size)) is not None:
         return problem
     return await _forward(client, "POST", "/v1/predict", body)
 

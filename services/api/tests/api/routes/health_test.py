@@ -5,7 +5,7 @@ from tools.ports import free_port
 
 
 def test_healthz_needs_no_key_and_no_upstream(make_client):
-    client = make_client(transport=None, predict_url=f"http://127.0.0.1:{free_port()}")
+    client = make_client(predict_url=f"http://127.0.0.1:{free_port()}")
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -28,7 +28,7 @@ def test_readyz_is_503_when_predict_is_not_ready(client, upstream):
 
 
 def test_readyz_is_503_when_predict_is_down(make_client):
-    client = make_client(transport=None, predict_url=f"http://127.0.0.1:{free_port()}", predict_retries=0)
+    client = make_client(predict_url=f"http://127.0.0.1:{free_port()}", predict_retries=0)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "unreachable" in response.json()["reason"]
@@ -36,7 +36,7 @@ def test_readyz_is_503_when_predict_is_down(make_client):
 
 def test_readyz_is_503_when_predict_is_slow(make_client):
     with silent_server() as (port, _):
-        client = make_client(transport=None, predict_url=f"http://127.0.0.1:{port}", readiness_timeout_seconds=0.2)
+        client = make_client(predict_url=f"http://127.0.0.1:{port}", readiness_timeout_seconds=0.2)
         response = client.get("/readyz")
         assert response.status_code == 503
         assert "did not answer within 0.2s" in response.json()["reason"]
@@ -62,4 +62,11 @@ def test_openapi_documents_routes_and_the_key(client):
     spec = client.get("/openapi.json").json()
     assert {"/v1/predict", "/v1/model", "/healthz", "/readyz"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in docs.text
+        response = client.get(f"/docs-assets/{asset}")
+        assert response.status_code == 200
+        assert len(response.content) > 100_000

@@ -36,7 +36,8 @@ def test_wrong_key_is_401(client, upstream):
 
 def test_forwards_body_unchanged_with_request_id(client, upstream, auth):
     body = json.dumps({"records": [RECORD, RECORD]}).encode()
-    response = client.post("/v1/predict", content=body, headers={**auth, "X-Request-ID": "abc-123"})
+    headers = {**auth, "X-Request-ID": "abc-123", "content-type": "application/json"}
+    response = client.post("/v1/predict", content=body, headers=headers)
     assert response.status_code == 200
     assert response.json()["prediction"] == 2.5
     assert response.headers["X-Request-ID"] == "abc-123"
@@ -111,7 +112,7 @@ def test_upstream_503_is_503_with_reason(client, upstream, auth):
 
 def test_slow_upstream_is_504_not_a_hang(make_client, auth):
     with silent_server() as (port, accepted):
-        client = make_client(transport=None, predict_url=f"http://127.0.0.1:{port}", predict_timeout_seconds=0.3)
+        client = make_client(predict_url=f"http://127.0.0.1:{port}", predict_timeout_seconds=0.3)
         response = client.post("/v1/predict", json=RECORD, headers=auth)
         assert response.status_code == 504
         assert "did not answer within 0.3s" in response.json()["detail"]
@@ -121,7 +122,7 @@ def test_slow_upstream_is_504_not_a_hang(make_client, auth):
 
 def test_unreachable_upstream_is_503_after_bounded_retries(make_client, auth):
     port = free_port()  # nothing listens: every connection is refused
-    client = make_client(transport=None, predict_url=f"http://127.0.0.1:{port}", predict_retries=2)
+    client = make_client(predict_url=f"http://127.0.0.1:{port}", predict_retries=2)
     response = client.post("/v1/predict", json=RECORD, headers=auth)
     assert response.status_code == 503
     assert "unreachable" in response.json()["detail"]
@@ -137,3 +138,37 @@ def test_model_route_forwards(client, upstream, auth):
     assert response.status_code == 200
     assert response.json()["model_version"] == "v1"
     assert upstream.received[0][:2] == ("GET", "/v1/model")
+
+
+def test_text_plain_is_415_without_forwarding(client, upstream, auth):
+    response = client.post("/v1/predict", content=json.dumps(RECORD), headers={**auth, "content-type": "text/plain"})
+    assert response.status_code == 415
+    assert upstream.received == []
+
+
+def test_json_nested_100000_deep_is_422_without_forwarding(client, upstream, auth):
+    body = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    response = client.post("/v1/predict", content=body, headers={**auth, "content-type": "application/json"})
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["detail"][0]["msg"]
+    assert upstream.received == []
+
+
+def test_openapi_states_the_signature_predict_serves(client, upstream):
+    inputs = [
+        {"name": "MedInc", "dtype": "float64", "minimum": 0.0, "maximum": 20.0, "required": True},
+        {"name": "HouseAge", "dtype": "float64", "minimum": 1.0, "maximum": 60.0, "required": False},
+    ]
+    upstream.body = json.dumps({"model_name": "m", "model_version": "v1", "inputs": inputs}).encode()
+    record = client.get("/openapi.json").json()["components"]["schemas"]["PredictRecord"]
+    assert record["required"] == ["MedInc"]
+    assert record["additionalProperties"] is False
+    assert record["properties"]["MedInc"] == {"type": "number", "minimum": 0.0, "maximum": 20.0}
+    assert record["properties"]["HouseAge"]["type"] == ["number", "null"]
+    assert upstream.received[0][:2] == ("GET", "/v1/model")
+
+
+def test_openapi_without_predict_is_still_served(make_client):
+    client = make_client(predict_url=f"http://127.0.0.1:{free_port()}")
+    record = client.get("/openapi.json").json()["components"]["schemas"]["PredictRecord"]
+    assert record["additionalProperties"] == {"type": ["number", "null"]}

@@ -1,4 +1,4 @@
-"""GET /healthz (the process answers) and GET /readyz (a model is loaded and predicting)."""
+"""GET /readyz: a model is loaded and predicting (GET /healthz is the scaffold's)."""
 
 import asyncio
 from typing import Annotated
@@ -14,12 +14,6 @@ router = APIRouter(tags=["health"])
 
 # How long readiness waits for its probe prediction before calling the model unresponsive.
 PROBE_TIMEOUT_SECONDS = 2.0
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process is up and its event loop answers."""
-    return {"status": "ok"}
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})

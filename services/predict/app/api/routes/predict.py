@@ -12,7 +12,8 @@ from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService, ModelUnavailableError
 from services.predict.app.core.validation import RecordValidationError
 from services.predict.app.schemas import Problem, ValidationErrorResponse
-from services.prediction_schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, SingleResponse
+from services.prediction_schemas import PREDICT_REQUEST_REF, BatchResponse, SingleResponse
+from services.scaffold import InvalidJSONError, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,26 @@ def _invalid(errors: list[dict], total: int | None = None) -> Response:
     return _json(422, {"detail": errors, "error_count": len(errors) if total is None else total})
 
 
+def _records_of(payload: object, max_batch_size: int) -> tuple[list, tuple[str, ...], bool] | Response:
+    """The records a body holds, where they sit in it, and whether it was a lone record; or a 422."""
+    if not (isinstance(payload, dict) and "records" in payload):
+        if not isinstance(payload, dict):
+            return _invalid(
+                [{"loc": ["body"], "type": "dict_type", "msg": 'body must be a record object or {"records": [...]}'}]
+            )
+        return [payload], ("body",), True
+    records, loc = payload["records"], ("body", "records")
+    extra = sorted(set(payload) - {"records"})
+    if extra:
+        return _invalid([{"loc": ["body", key], "type": "extra_forbidden", "msg": "unknown field"} for key in extra])
+    if not isinstance(records, list) or not records:
+        return _invalid([{"loc": list(loc), "type": "list_type", "msg": "records must be a non-empty list"}])
+    if len(records) > max_batch_size:
+        message = f"at most {max_batch_size} records per request, got {len(records)}"
+        return _invalid([{"loc": list(loc), "type": "too_long", "msg": message}])
+    return records, loc, False
+
+
 @router.post(
     "/predict",
     summary="Predict MedHouseVal for one record or a batch",
@@ -36,12 +57,11 @@ def _invalid(errors: list[dict], total: int | None = None) -> Response:
         "against the model signature (numbers only, required fields, plausible ranges); any problem "
         "gives 422 listing each field at fault."
     ),
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_SCHEMA}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": PREDICT_REQUEST_REF}}}},
     responses={
         200: {"model": SingleResponse | BatchResponse},
-        413: {"model": Problem},
+        413: {"model": Problem, "description": "body larger than the configured limit"},
+        415: {"model": Problem, "description": "body not sent as application/json"},
         422: {"model": ValidationErrorResponse},
         500: {"model": Problem},
         503: {"model": Problem},
@@ -55,55 +75,23 @@ async def predict(
 ) -> Response:
     """Validate the body against the signature and answer the model's predictions."""
     # The body is parsed by hand (not by a pydantic model) so a 1,000-record batch is checked
-    # column by column in numpy instead of object by object.
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-        metrics.errors.labels(kind="too_large").inc()
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
-    body = await request.body()
-    if len(body) > settings.max_body_bytes:
-        metrics.errors.labels(kind="too_large").inc()
-        return _json(413, {"detail": f"request body larger than {settings.max_body_bytes} bytes"})
+    # column by column in numpy instead of object by object. Its size and Content-Type were
+    # checked while it streamed in (the scaffold's body guard).
     try:
-        payload = json.loads(body)
-    except ValueError as error:
+        payload = parse_json(await request.body())
+    except InvalidJSONError as error:
         metrics.errors.labels(kind="bad_request").inc()
-        return _invalid([{"loc": ["body"], "type": "json_invalid", "msg": f"body is not valid JSON: {error}"}])
+        return _invalid([{"loc": ["body"], "type": "json_invalid", "msg": str(error)}])
 
     if not service.ready:
         metrics.errors.labels(kind="model_unavailable").inc()
         return _json(503, {"detail": f"model not available: {service.reason}"})
 
-    single = not (isinstance(payload, dict) and "records" in payload)
-    if single:
-        if not isinstance(payload, dict):
-            metrics.errors.labels(kind="bad_request").inc()
-            return _invalid(
-                [{"loc": ["body"], "type": "dict_type", "msg": 'body must be a record object or {"records": [...]}'}]
-            )
-        records, loc = [payload], ("body",)
-    else:
-        records, loc = payload["records"], ("body", "records")
-        extra = sorted(set(payload) - {"records"})
-        if extra:
-            metrics.errors.labels(kind="bad_request").inc()
-            return _invalid(
-                [{"loc": ["body", key], "type": "extra_forbidden", "msg": "unknown field"} for key in extra]
-            )
-        if not isinstance(records, list) or not records:
-            metrics.errors.labels(kind="bad_request").inc()
-            return _invalid([{"loc": list(loc), "type": "list_type", "msg": "records must be a non-empty list"}])
-        if len(records) > settings.max_batch_size:
-            metrics.errors.labels(kind="bad_request").inc()
-            return _invalid(
-                [
-                    {
-                        "loc": list(loc),
-                        "type": "too_long",
-                        "msg": f"at most {settings.max_batch_size} records per request, got {len(records)}",
-                    }
-                ]
-            )
+    shape = _records_of(payload, settings.max_batch_size)
+    if isinstance(shape, Response):
+        metrics.errors.labels(kind="bad_request").inc()
+        return shape
+    records, loc, single = shape
     metrics.batch_size.observe(len(records))
 
     try:

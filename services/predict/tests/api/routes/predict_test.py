@@ -11,6 +11,7 @@ from model.testing import synthetic_raw
 from services.predict.tests.support import RECORD
 
 FIELDS = list(RECORD)
+JSON = {"content-type": "application/json"}
 
 
 def expected(model_dir, records: list[dict]) -> np.ndarray:
@@ -167,3 +168,51 @@ def test_model_failure_is_500_and_counted(client):
 def test_request_id_is_echoed_or_generated(client):
     assert client.post("/v1/predict", json=RECORD, headers={"X-Request-ID": "rid-1"}).headers["X-Request-ID"] == "rid-1"
     assert len(client.post("/v1/predict", json=RECORD).headers["X-Request-ID"]) == 32
+
+
+def test_text_plain_is_415_and_counted(client):
+    response = client.post("/v1/predict", content=json.dumps(RECORD), headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    metrics = client.get("/metrics").text
+    assert 'predict_refused_requests_total{reason="unsupported_media_type"} 1.0' in metrics
+
+
+def test_401_digit_integer_is_422(client):
+    response = client.post("/v1/predict", content=json.dumps({**RECORD, "MedInc": 10**400}), headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "MedInc"], "type": "finite_number", "msg": "must be a finite number"}
+    ]
+
+
+def test_json_nested_100000_deep_is_422(client):
+    response = client.post("/v1/predict", content=b"[" * 100_000 + b"]" * 100_000, headers=JSON)
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["detail"][0]["msg"]
+
+
+def test_openapi_states_the_signature_and_forbids_extra_fields(client, model_dir):
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/v1/predict"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PredictRequest"}
+    schemas = spec["components"]["schemas"]
+    record = schemas["PredictRecord"]
+    inputs = json.loads((model_dir / "signature.json").read_text())["inputs"]
+    assert record["additionalProperties"] is False
+    assert record["required"] == [item["name"] for item in inputs if item["required"]]
+    for item in inputs:
+        assert record["properties"][item["name"]]["minimum"] == item["minimum"]
+        assert record["properties"][item["name"]]["maximum"] == item["maximum"]
+    batch = schemas["PredictBatch"]
+    assert batch["additionalProperties"] is False
+    assert batch["properties"]["records"]["maxItems"] == 1000
+    assert {"413", "415", "422"} <= set(spec["paths"]["/v1/predict"]["post"]["responses"])
+
+
+def test_401_digit_integer_next_to_a_null_in_a_batch_is_422(client):
+    records = [{**RECORD, "MedInc": -(10**400)}, {**RECORD, "MedInc": None}]
+    response = client.post("/v1/predict", content=json.dumps({"records": records}), headers=JSON)
+    assert response.status_code == 422
+    kinds = {tuple(item["loc"]): item["type"] for item in response.json()["detail"]}
+    assert kinds == {("body", "records", 0, "MedInc"): "finite_number", ("body", "records", 1, "MedInc"): "missing"}
