@@ -11,17 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from data.column_stats import column_statistics, outlier_counts
 from data.contract import COLUMNS, SCHEMA_VERSION, TARGET, Column
 from tools.hashing import sha256_file
 
 # A column whose non-missing values are mostly not numbers has the wrong type (a fatal
 # error); below this share the stray strings are bad cells and their rows are quarantined.
 WRONG_TYPE_SHARE = 0.5
-# Values this many inter-quartile ranges beyond the quartiles are counted as outliers. The
-# real table has legitimate extremes (AveOccup 1243 in a dormitory block), so outliers are
-# reported, not quarantined; the contract's ranges are the hard limits.
-OUTLIER_IQR_FACTOR = 3.0
-OUTLIER_SAMPLE = 100_000
 DEFAULT_MAX_QUARANTINE_FRACTION = 0.01
 
 # Row-level integrity rules across columns: (name, description, predicate on the numeric frame).
@@ -219,7 +215,7 @@ def validate_frame(
     Row checks (each failing row is quarantined, with every reason that applies): missing
     value, not a number, outside the contract's range, integrity rules across columns, and
     exact duplicates of an earlier row. Table checks (a failure makes the status "failed"):
-    the row count and the quarantined share. Outliers (beyond OUTLIER_IQR_FACTOR IQRs) are
+    the row count and the quarantined share. Outliers (see data/column_stats.py) are
     counted, not quarantined. Counts always add up: rows_in = rows_valid + rows_quarantined.
 
     Args:
@@ -289,43 +285,12 @@ def validate_frame(
         "counts": {"rows_in": n, "rows_valid": rows_valid, "rows_quarantined": rows_quarantined},
         "failures": failures,
         "quarantine_reasons": by_kind,
-        "outliers": _outliers(valid),
+        "outliers": outlier_counts(valid),
         "columns_checked": names,
         "ignored_columns": [str(c) for c in frame.columns if c not in names],
-        "statistics": _statistics(valid),
+        "statistics": column_statistics(valid),
     }
     return ValidationResult(valid=valid, quarantine=quarantine, report=report)
-
-
-def _outliers(valid: pd.DataFrame) -> dict[str, int]:
-    """Per column, the count of valid values beyond OUTLIER_IQR_FACTOR IQRs of the quartiles.
-
-    On large tables the quartiles come from an evenly strided sample of at most
-    OUTLIER_SAMPLE rows: outliers are a warning, and exact quartiles cost more than the checks.
-    """
-    out = {}
-    for name in valid.columns:
-        values = valid[name].to_numpy()
-        if len(values) == 0:
-            out[name] = 0
-            continue
-        sample = values[:: max(1, len(values) // OUTLIER_SAMPLE)]
-        q1, q3 = np.quantile(sample, [0.25, 0.75])
-        spread = OUTLIER_IQR_FACTOR * (q3 - q1)
-        out[name] = int(((values < q1 - spread) | (values > q3 + spread)).sum())
-    return out
-
-
-def _statistics(valid: pd.DataFrame) -> dict[str, dict[str, float | None]]:
-    """Min, max and mean of each column over the valid rows (None when there are none)."""
-    stats = {}
-    for name in valid.columns:
-        values = valid[name].to_numpy()
-        if len(values) == 0:
-            stats[name] = {"min": None, "max": None, "mean": None}
-        else:
-            stats[name] = {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
-    return stats
 
 
 def validate_file(

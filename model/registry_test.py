@@ -79,7 +79,9 @@ def test_a_better_model_takes_over_the_champion_alias(store, worse_model_dir):
     assert run.data.metrics["test_rmse"] == pytest.approx(signature["metrics"]["test"]["rmse"])
     assert "params.learning_rate" in run.data.params
     logged = {item.path for item in client.list_artifacts(run.info.run_id, "model")}
-    assert logged == {f"model/{name}" for name in ("model.skops", "signature.json", "metrics.json", "model_card.md")}
+    assert logged == {
+        f"model/{name}" for name in ("model.skops", "model.trees", "signature.json", "metrics.json", "model_card.md")
+    }
 
 
 def test_a_worse_model_is_registered_but_the_champion_stays(store, worse_model_dir):

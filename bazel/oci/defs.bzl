@@ -483,6 +483,7 @@ def oci_image_test(
         args = args,
         data = [image] + sidecar_data + data,
         deps = [
+            "//bazel/oci:image_structure",
             "//bazel/oci:ocilib",
             "//tools:ports",
         ],

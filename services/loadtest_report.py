@@ -1,0 +1,73 @@
+"""The load benchmark's targets, its summary of the raw results, and the printed tables."""
+
+# (what, target) printed with the measured value; the check is done on the printed numbers.
+TARGETS = {
+    "predict_p50_1conn_ms": 2.0,
+    "predict_rps_50conn": 1500.0,
+    "predict_ratio_to_baseline_50conn": 0.5,
+    "predict_batch_rows_per_s": 100_000.0,
+    "predict_open_p99_ms": 50.0,
+    "api_open_p99_ms": 50.0,
+    "readyz_seconds": 3.0,
+}
+
+
+def summarize(report: dict) -> dict:
+    """The numbers the targets are about, from the raw results."""
+    closed = {(r["server"], r["connections"], r["rows_per_request"]): r for r in report["closed"]}
+    opened = {r["server"]: r for r in report["open"]}
+    top = max(c for (_, c, rows) in closed if rows == 1)
+    summary = {
+        "predict_p50_1conn_ms": closed.get(("predict", 1, 1), {}).get("p50_ms"),
+        "predict_rps_50conn": closed[("predict", top, 1)]["requests_per_s"],
+        "predict_ratio_to_baseline_50conn": round(
+            closed[("predict", top, 1)]["requests_per_s"] / closed[("baseline", top, 1)]["requests_per_s"], 3
+        ),
+        "api_ratio_to_predict_50conn": round(
+            closed[("api", top, 1)]["requests_per_s"] / closed[("predict", top, 1)]["requests_per_s"], 3
+        ),
+        "predict_batch_rows_per_s": next(r["rows_per_s"] for r in report["closed"] if r["rows_per_request"] > 1),
+        "predict_open_p99_ms": opened["predict"]["p99_ms"],
+        "api_open_p99_ms": opened["api"]["p99_ms"],
+        "readyz_seconds": max(report["readyz_seconds"][name] for name in ("predict", "api")),
+    }
+    return summary
+
+
+def print_report(report: dict) -> None:
+    """Human-readable tables and the targets."""
+    print(
+        f"{'closed loop (wrk)':<20}{'conns':>6}{'rows':>6}{'req/s':>10}{'rows/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}  cpu ms/request per process"
+    )
+    for r in report["closed"]:
+        errors = r["non_2xx"] + r["socket_errors"]
+        cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_request"].items())
+        print(
+            f"{r['server']:<20}{r['connections']:>6}{r['rows_per_request']:>6}{r['requests_per_s']:>10}"
+            f"{r['rows_per_s']:>11}{r['p50_ms']:>9}{r['p99_ms']:>9}{errors:>8}  {cpu}"
+        )
+    print(
+        f"\n{'open loop':<20}{'rate':>8}{'sent':>8}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'dropped':>9}{'errors':>8}  cpu ms/request per process"
+    )
+    for r in report["open"]:
+        cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_request"].items())
+        print(
+            f"{r['server']:<20}{r['rate']:>8g}{r['sent']:>8}{r['answered']:>10}{r['p50_ms']:>9}{r['p99_ms']:>9}"
+            f"{r['max_ms']:>9}{r['dropped']:>9}{r['non_2xx'] + r['socket']:>8}  {cpu}"
+        )
+    print("\nstart-up to /readyz 200: " + ", ".join(f"{k} {v} s" for k, v in report["readyz_seconds"].items()))
+    print("\ntargets (issue 12)                     measured     target")
+    for key, target in TARGETS.items():
+        value = report["summary"][key]
+        lower_is_better = key.endswith(("_ms", "_seconds"))
+        met = value is not None and (value <= target if lower_is_better else value >= target)
+        print(
+            f"  {key:<36}{value!s:>10}  {'<=' if lower_is_better else '>='} {target:<10g} {'met' if met else 'MISSED'}"
+        )
+    print(f"  api_ratio_to_predict_50conn (info)  {report['summary']['api_ratio_to_predict_50conn']:>10}")
+    print(
+        f"\ncpus: {report['cpus']}; load average after: {', '.join(f'{x:.2f}' for x in report['load_average_after'])} "
+        "(the machine is shared: compare ratios against the baseline measured in this run)"
+    )
