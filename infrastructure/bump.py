@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from infrastructure.cli_paths import default_overlays_dir, kustomization_path
+from infrastructure.cli_paths import add_overlay_arguments, kustomization_path
 from infrastructure.image_ref import DigestRef, parse_digest_ref
 from infrastructure.overlay_images import OverlayError, set_images
 
@@ -44,12 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SERVICE=REF",
         help="e.g. api=123.dkr.ecr.eu-west-1.amazonaws.com/mlops/api@sha256:<64 hex>",
     )
-    parser.add_argument("--overlay", default="staging", help="overlay to change (default: staging)")
-    parser.add_argument(
-        "--overlays-dir",
-        default=default_overlays_dir(),
-        help="folder of the overlays (default under bazel run: infrastructure/k8s/overlays of the workspace)",
-    )
+    add_overlay_arguments(parser)
     args = parser.parse_args(argv)
     try:
         updates: dict[str, DigestRef] = {}

@@ -1,5 +1,6 @@
-"""Path handling shared by the bump and rollback command lines under `bazel run`."""
+"""Command-line plumbing shared by the bump and rollback commands: overlay options and paths under `bazel run`."""
 
+import argparse
 import os
 from pathlib import Path
 
@@ -26,3 +27,13 @@ def kustomization_path(overlays_dir: str | None, overlay: str) -> Path:
     if not path.is_file():
         raise ValueError(f"no overlay {overlay!r}: {path} does not exist")
     return path
+
+
+def add_overlay_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds --overlay and --overlays-dir, the options every command that edits an overlay takes."""
+    parser.add_argument("--overlay", default="staging", help="overlay to change (default: staging)")
+    parser.add_argument(
+        "--overlays-dir",
+        default=default_overlays_dir(),
+        help="folder of the overlays (default under bazel run: infrastructure/k8s/overlays of the workspace)",
+    )

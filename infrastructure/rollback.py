@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infrastructure.cli_paths import default_overlays_dir, kustomization_path
+from infrastructure.cli_paths import add_overlay_arguments, kustomization_path
 from infrastructure.image_ref import DigestRef, parse_digest_ref
 from infrastructure.overlay_images import OverlayError, read_images, service_image, set_images
 
@@ -69,12 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("service", help="api or predict")
     parser.add_argument("--to", help="digest (sha256:...) or full reference to restore; default: the previous one")
-    parser.add_argument("--overlay", default="staging", help="overlay to change (default: staging)")
-    parser.add_argument(
-        "--overlays-dir",
-        default=default_overlays_dir(),
-        help="folder of the overlays (default under bazel run: infrastructure/k8s/overlays of the workspace)",
-    )
+    add_overlay_arguments(parser)
     args = parser.parse_args(argv)
     try:
         service_image(args.service)
