@@ -128,11 +128,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", required=True, help="the reviewed TOML baseline")
     parser.add_argument("--strip-root", action="append", default=[], help="a path prefix to drop from file URIs")
     parser.add_argument("--name", default="scan", help="the scanner's name, for the report")
+    parser.add_argument(
+        "--scope",
+        default="",
+        help="the folder this scan covers (a package); stale entries are reported only for paths inside it",
+    )
     args = parser.parse_args(argv)
 
     findings = [f for sarif in args.sarif for f in read_sarif(sarif, args.strip_root)]
     baseline = read_baseline(args.baseline)
     new, stale = gate(findings, baseline)
+    # One baseline serves every package's scan: an entry is stale only where this scan looked.
+    scope = args.scope.rstrip("/") + "/" if args.scope else ""
+    stale = [entry for entry in stale if entry.path.startswith(scope) and not entry.path.startswith("*")]
     print(f"{args.name}: {len(findings)} findings, {len(findings) - len(new)} accepted by {args.baseline}")
     for entry in stale:
         print(f"{args.name}: note: baseline entry {entry.rule} {entry.path} matches nothing now; remove it")

@@ -45,7 +45,7 @@ sarif_scan = rule(
     },
 )
 
-def _gate_test(name, scan, baseline, scanner_name, **kwargs):
+def _gate_test(name, scan, baseline, scanner_name, scope = "", **kwargs):
     py_test(
         name = name,
         srcs = ["//tools/security:sarif_gate.py"],
@@ -53,6 +53,7 @@ def _gate_test(name, scan, baseline, scanner_name, **kwargs):
         args = [
             "--name",
             scanner_name,
+            "--scope=" + scope,
             "--sarif",
             "$(rootpath :%s)" % scan,
             "--baseline",
@@ -77,7 +78,7 @@ def bandit_test(name, srcs, **kwargs):
         visibility = ["//visibility:public"],
     )
     kwargs.setdefault("size", "small")
-    _gate_test(name, name + "_sarif", "//tools/security:bandit_baseline.toml", "bandit", **kwargs)
+    _gate_test(name, name + "_sarif", "//tools/security:bandit_baseline.toml", "bandit", native.package_name(), **kwargs)
 
 def checkov_test(name, files, k8s_files = [], overlays = [], **kwargs):
     """checkov over infrastructure files into `<name>.sarif`, and the test `<name>` gating it.
