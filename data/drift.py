@@ -54,7 +54,7 @@ def reference_statistics(frame: pd.DataFrame, bins: int = BINS, sample_size: int
         counts = _bin_counts(values, edges)
         ranks = np.linspace(0, len(values) - 1, min(sample_size, len(values))).round().astype(int)
         columns[name] = {
-            "rows": int(len(values)),
+            "rows": len(values),
             "mean": float(values.mean()),
             "std": float(values.std()),
             "min": float(values[0]),
@@ -110,7 +110,7 @@ def check_drift(
             continue
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype="float64")
         values = values[np.isfinite(values)]
-        entry = {"rows": int(len(values)), "reference_mean": ref["mean"]}
+        entry = {"rows": len(values), "reference_mean": ref["mean"]}
         if len(values) < min_rows:
             entry.update({"judged": False, "drifted": False, "note": f"fewer than {min_rows} values"})
             features[name] = entry

@@ -1,5 +1,6 @@
 """Derived features of the California housing table that help a tree model; pure and row-wise."""
 
+import itertools
 import math
 
 import numpy as np
@@ -88,7 +89,7 @@ def _distance_to_coast_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     x = lon * _KM_PER_DEG_LON
     y = lat * _KM_PER_DEG_LAT
     best = np.full(x.shape, np.inf)
-    for (lat_a, lon_a), (lat_b, lon_b) in zip(COASTLINE[:-1], COASTLINE[1:], strict=True):
+    for (lat_a, lon_a), (lat_b, lon_b) in itertools.pairwise(COASTLINE):
         ax, ay = lon_a * _KM_PER_DEG_LON, lat_a * _KM_PER_DEG_LAT
         dx, dy = lon_b * _KM_PER_DEG_LON - ax, lat_b * _KM_PER_DEG_LAT - ay
         t = np.clip(((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
@@ -97,7 +98,7 @@ def _distance_to_coast_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, NaN where the denominator is not positive (never inf)."""
+    """Numerator / denominator, NaN where the denominator is not positive (never inf)."""
     out = np.full(numerator.shape, np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out

@@ -33,7 +33,7 @@ def split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def data_hash(train_sha256: str, test_sha256: str) -> str:
-    """One hash over the processed tables: sha256 of "train.parquet <sha>\\ntest.parquet <sha>\\n"."""
+    r"""One hash over the processed tables: sha256 of "train.parquet <sha>\ntest.parquet <sha>\n"."""
     text = f"train.parquet {train_sha256}\ntest.parquet {test_sha256}\n"
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -189,6 +189,32 @@ def _fmt(value: object) -> str:
     return repr(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _column_problems(frame: pd.DataFrame, columns: list[Column]) -> tuple[dict[str, np.ndarray], list[tuple]]:
+    """Per-column row checks: missing, not a number, out of range.
+
+    Returns:
+        The columns as float arrays, and the problems found as (kind, column, mask, messages).
+    """
+    numeric: dict[str, np.ndarray] = {}
+    problems: list[tuple[str, str, np.ndarray, pd.Series]] = []
+    for col in columns:
+        values, not_a_number = _to_numeric(frame[col.name], col)
+        numeric[col.name] = values
+        missing = np.isnan(values) & ~not_a_number
+        if not col.nullable and missing.any():
+            problems.append(("missing", col.name, missing, _messages(missing, f"{col.name}: missing")))
+        if not_a_number.any():
+            raw = frame[col.name].to_numpy()[not_a_number]
+            texts = [f"{col.name}: not a number ({_fmt(v)})" for v in raw]
+            problems.append(("not_a_number", col.name, not_a_number, _messages(not_a_number, texts)))
+        with np.errstate(invalid="ignore"):
+            outside = ~np.isnan(values) & ~((values >= col.minimum) & (values <= col.maximum))
+        if outside.any():
+            texts = [f"{col.name}: {v:g} outside [{col.minimum:g}, {col.maximum:g}]" for v in values[outside]]
+            problems.append(("out_of_range", col.name, outside, _messages(outside, texts)))
+    return numeric, problems
+
+
 def validate_frame(
     frame: pd.DataFrame,
     *,
@@ -219,24 +245,7 @@ def validate_frame(
     columns = _check_columns(frame, require_target)
     names = [col.name for col in columns]
     n = len(frame)
-    numeric: dict[str, np.ndarray] = {}
-    problems: list[tuple[str, str, np.ndarray, pd.Series]] = []  # (kind, column, mask, messages)
-
-    for col in columns:
-        values, not_a_number = _to_numeric(frame[col.name], col)
-        numeric[col.name] = values
-        missing = np.isnan(values) & ~not_a_number
-        if not col.nullable and missing.any():
-            problems.append(("missing", col.name, missing, _messages(missing, f"{col.name}: missing")))
-        if not_a_number.any():
-            raw = frame[col.name].to_numpy()[not_a_number]
-            texts = [f"{col.name}: not a number ({_fmt(v)})" for v in raw]
-            problems.append(("not_a_number", col.name, not_a_number, _messages(not_a_number, texts)))
-        with np.errstate(invalid="ignore"):
-            outside = ~np.isnan(values) & ~((values >= col.minimum) & (values <= col.maximum))
-        if outside.any():
-            texts = [f"{col.name}: {v:g} outside [{col.minimum:g}, {col.maximum:g}]" for v in values[outside]]
-            problems.append(("out_of_range", col.name, outside, _messages(outside, texts)))
+    numeric, problems = _column_problems(frame, columns)
 
     numbers = pd.DataFrame(numeric, columns=names)
     for rule, description, predicate in INTEGRITY_RULES:

@@ -60,9 +60,11 @@ def test_bump_one_service_in_production(capsys, k8s):
     code, out, _ = _run(capsys, k8s, f"predict={PREDICT}", "--overlay", "production")
     assert code == 0
     summary = json.loads(out)
-    assert summary["overlay"] == "production" and list(summary["changed"]) == ["predict"]
+    assert summary["overlay"] == "production"
+    assert list(summary["changed"]) == ["predict"]
     images = _images(kustomize.build(k8s / "overlays" / "production"))
-    assert images["predict"] == PREDICT and images["api"] != API
+    assert images["predict"] == PREDICT
+    assert images["api"] != API
 
 
 @pytest.mark.parametrize(
@@ -87,7 +89,8 @@ def test_bump_refuses_anything_but_a_service_digest(capsys, k8s, argument, messa
 
 def test_an_unknown_overlay_is_refused(capsys, k8s):
     code, _, err = _run(capsys, k8s, f"api={API}", "--overlay", "qa")
-    assert code == 2 and "no overlay 'qa'" in err
+    assert code == 2
+    assert "no overlay 'qa'" in err
 
 
 def test_relative_overlays_dir_is_resolved_against_the_users_cwd(capsys, k8s, monkeypatch):

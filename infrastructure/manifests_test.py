@@ -94,7 +94,9 @@ def test_only_the_api_is_reachable_and_predict_only_from_the_api(rendered):
     _, objects = rendered
     policies = _by_kind(objects, "NetworkPolicy")
     deny = policies["default-deny-ingress"]["spec"]
-    assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
+    assert deny["podSelector"] == {}
+    assert deny["policyTypes"] == ["Ingress"]
+    assert "ingress" not in deny
     selected = {name: p["spec"]["podSelector"].get("matchLabels", {}) for name, p in policies.items()}
     assert selected == {
         "default-deny-ingress": {},

@@ -25,7 +25,8 @@ resources:
 
 def test_a_block_in_the_middle_keeps_what_follows():
     text, (change,) = set_images(MIDDLE, {"api": NEW})
-    assert change.changed and change.old == f"old.example.com/mlops/api@{OLD}"
+    assert change.changed
+    assert change.old == f"old.example.com/mlops/api@{OLD}"
     assert text.startswith("# top comment\nnamespace: x\nimages:\n  - name: mlops/api\n")
     assert text.endswith("\n# about resources\nresources:\n  - ../../base\n")
     refs = read_images(text)
@@ -33,7 +34,8 @@ def test_a_block_in_the_middle_keeps_what_follows():
     assert str(refs["predict"]) == f"mlops/predict@{OLD}"
     # Once pinned, the same update returns the text unchanged.
     again, (same,) = set_images(text, {"api": NEW})
-    assert again == text and not same.changed
+    assert again == text
+    assert not same.changed
 
 
 def test_a_tag_in_the_overlay_is_refused():

@@ -11,7 +11,8 @@ READMES = sorted(os.environ.get("READMES", "").split())
 
 
 def test_the_readmes_are_given():
-    assert "infrastructure/README.md" in READMES and "tools/README.md" in READMES, READMES
+    assert "infrastructure/README.md" in READMES, READMES
+    assert "tools/README.md" in READMES, READMES
 
 
 @pytest.mark.parametrize("path", READMES)

@@ -78,7 +78,9 @@ def test_rollback_to_a_named_digest_from_history(repo, capsys):
 def test_rollback_refuses_a_digest_never_deployed(repo, capsys):
     capsys.readouterr()
     code, out, err = _rollback(repo, capsys, "--to", DIGESTS["d"])
-    assert code == 2 and "never pinned" in err and out == ""
+    assert code == 2
+    assert "never pinned" in err
+    assert out == ""
     assert _pinned(repo) == DIGESTS["c"]
 
 
@@ -90,10 +92,12 @@ def test_rollback_without_history_says_so(tmp_path, monkeypatch, capsys):
     _git(root, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "add", ".")
     _git(root, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-q", "-m", "overlays")
     code, _, err = _rollback(root, capsys)
-    assert code == 2 and "no earlier digest" in err
+    assert code == 2
+    assert "no earlier digest" in err
 
 
 def test_rollback_refuses_an_unknown_service(repo, capsys):
     capsys.readouterr()
     code = rollback.main(["frontend", "--overlays-dir", str(repo / "k8s" / "overlays")])
-    assert code == 2 and "unknown service" in capsys.readouterr().err
+    assert code == 2
+    assert "unknown service" in capsys.readouterr().err

@@ -24,7 +24,8 @@ def test_module_passes_every_check(path):
 
 def test_every_module_has_variables_and_outputs():
     for path in MODULE_DIRS:
-        assert (path / "variables.tf").is_file() and (path / "outputs.tf").is_file(), path
+        assert (path / "variables.tf").is_file(), path
+        assert (path / "outputs.tf").is_file(), path
 
 
 def test_the_root_sets_the_required_tags_and_passes_them_on():
@@ -89,5 +90,5 @@ def test_a_module_call_missing_an_argument_is_found(tmp_path):
 
 
 def test_unparsable_terraform_names_the_file(tmp_path):
-    with pytest.raises(ValueError, match="main.tf: does not parse"):
+    with pytest.raises(ValueError, match=r"main\.tf: does not parse"):
         _module(tmp_path, 'resource "x" {\n')

@@ -121,18 +121,18 @@ class Shady(BaseEstimator, RegressorMixin):
 
 def test_untrusted_types_are_refused(tmp_path):
     write_dir(tmp_path, Shady().fit(*_xy()))
-    with pytest.raises(artifact.ModelLoadError, match="allow-list.*Shady"):
+    with pytest.raises(artifact.ModelLoadError, match=r"allow-list.*Shady"):
         artifact.load_model(tmp_path)
 
 
 def test_missing_directory_and_files_raise(tmp_path):
     with pytest.raises(artifact.ModelLoadError, match="does not exist"):
         artifact.load_model(tmp_path / "nowhere")
-    with pytest.raises(artifact.ModelLoadError, match="no signature.json"):
+    with pytest.raises(artifact.ModelLoadError, match=r"no signature\.json"):
         artifact.load_model(tmp_path)
     write_dir(tmp_path, fit_small())
     (tmp_path / artifact.MODEL_FILE).unlink()
-    with pytest.raises(artifact.ModelLoadError, match="no model.skops"):
+    with pytest.raises(artifact.ModelLoadError, match=r"no model\.skops"):
         artifact.load_model(tmp_path)
 
 

@@ -29,7 +29,9 @@ def processed(rows: int = 400, seed: int = 0):
 
 def test_parse_config_reads_the_small_config():
     config = train.parse_config(SMALL)
-    assert config.n_candidates == 3 and config.search_max_iter == 30 and config.learning_rate_scale == 0.5
+    assert config.n_candidates == 3
+    assert config.search_max_iter == 30
+    assert config.learning_rate_scale == 0.5
     assert config.as_dict()["search"]["space"] == SMALL["search"]["space"]
 
 
@@ -148,7 +150,9 @@ def test_cli_writes_a_loadable_artifact_with_consistent_files(tmp_path, capsys):
     assert loaded.signature["metrics"]["test"] == metrics["test"]
     assert metrics["search"]["best"] in metrics["search"]["trials"]
     card = (out / "model_card.md").read_text()
-    assert loaded.version in card and "f" * 64 in card and "## Limits" in card
+    assert loaded.version in card
+    assert "f" * 64 in card
+    assert "## Limits" in card
 
 
 def test_cli_fails_and_writes_nothing_when_the_gate_is_not_met(tmp_path, capsys):

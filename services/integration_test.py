@@ -100,7 +100,7 @@ def test_the_served_model_is_the_built_one(stack, model_dir):
 
 
 def test_api_answers_what_predict_answers(stack):
-    status, via_api, headers = post_json(stack["api_url"] + "/v1/predict", RECORD, AUTH)
+    status, via_api, _headers = post_json(stack["api_url"] + "/v1/predict", RECORD, AUTH)
     assert status == 200, via_api
     status, direct, _ = post_json(stack["predict_url"] + "/v1/predict", RECORD)
     assert via_api == direct

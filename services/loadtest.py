@@ -137,7 +137,8 @@ async def drive(name: str, url: str, path: str, payload: object, rows: int, args
 
 def in_process_rows_per_s(model_dir: Path, frame: pd.DataFrame, seconds: float) -> dict[str, float]:
     """Rows/s of calling the model's predict directly on ``frame`` (the same batch the services get),
-    with the default OpenMP threads and with one thread (what the predict service uses)."""
+    with the default OpenMP threads and with one thread (what the predict service uses).
+    """
     from model.artifact import load_model
 
     model = load_model(model_dir)

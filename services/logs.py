@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 import time
-from typing import TextIO
+from typing import TextIO, override
 
 # The id of the request being handled, set by each service's middleware and forwarded from
 # api to predict in the X-Request-ID header.
@@ -17,6 +17,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 class RequestIdFilter(logging.Filter):
     """Stamps each record with the current request id when it is logged (not when formatted)."""
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         return True
@@ -32,6 +33,7 @@ class JsonFormatter(logging.Formatter):
         super().__init__()
         self.service = service
 
+    @override
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",

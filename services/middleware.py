@@ -19,8 +19,9 @@ Observer = Callable[[str, str, int, float], None]
 
 
 class RequestContextMiddleware:
-    """Gives each HTTP request an id (the caller's X-Request-ID when valid), echoes it in the answer,
-    logs one access line and reports the request to ``observe``.
+    """Gives each HTTP request an id, logs one access line and reports the request to ``observe``.
+
+    The id is the caller's X-Request-ID when valid, and is echoed in the answer.
 
     A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware: it adds no task or
     stream per request, which matters on the prediction path.
@@ -42,6 +43,7 @@ class RequestContextMiddleware:
         self.access_log = access_log
 
     async def __call__(self, scope, receive, send) -> None:
+        """Handles one ASGI connection: HTTP requests are stamped, logged and observed."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

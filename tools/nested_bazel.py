@@ -10,8 +10,10 @@ _COVERAGE_STUB = "MLOPS_COVERAGE_TOOLS_STUB"
 
 
 def offline_bazelrc() -> str:
-    """The .bazelrc lines for a throwaway repo: bzlmod only, plus the build root's offline
-    registry and coverage stub when the outer Bazel runs in the build root.
+    """The .bazelrc lines for a throwaway repo.
+
+    Bzlmod only, plus the build root's offline registry and coverage stub when the outer
+    Bazel runs in the build root.
 
     Raises:
         FileNotFoundError: when the environment names a registry that does not exist.

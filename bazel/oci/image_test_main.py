@@ -49,7 +49,7 @@ def layer_names(layout: Path, descriptor: dict) -> list[tuple[str, tarfile.TarIn
     return result
 
 
-def check_structure(layout: Path, config: dict, manifest: dict, args: argparse.Namespace) -> None:
+def check_structure(layout: Path, config: dict, manifest: dict, args: argparse.Namespace) -> None:  # noqa: PLR0912 - one flat list of checks
     """Non-root user, an entrypoint, labels, and no build leftovers or secrets in the non-base layers."""
     image = config["config"]
     user = image.get("User", "")
@@ -162,7 +162,13 @@ def inner(rootfs: str, spec_path: str) -> None:
 
 
 def request(
-    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str] | None = None, timeout: float = 30.0
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
 ) -> tuple[int, bytes]:
     """One HTTP request to a container; returns (status, body)."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method)
@@ -206,7 +212,7 @@ def namespace_children(pid: int) -> list[int]:
 class Container:
     """One unpacked image running in its own mount+PID namespace, on a free port of 127.0.0.1."""
 
-    def __init__(self, name: str, layout: Path, port_env: str, env: list[str], mounts: list[str], workdir: Path):
+    def __init__(self, name: str, layout: Path, *, port_env: str, env: list[str], mounts: list[str], workdir: Path):
         self.name, self.layout, self.port_env = name, layout, port_env
         self.env, self.mounts = env, mounts
         self.dir = workdir / name
@@ -317,7 +323,7 @@ class Container:
 def run_checks(container: Container, checks: list[str]) -> None:
     """Runs each HTTP check against the container."""
     for method, path, body, headers, status, substring in (parse_check(c) for c in checks):
-        got, content = request(container.port, method, path, body, headers)
+        got, content = request(container.port, method, path, body, headers=headers)
         text = content.decode("utf-8", "replace")
         if got != status:
             fail(f"{method} {path}: status {got}, expected {status}: {text[:500]}")
@@ -335,16 +341,18 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             sidecar = Container(
                 "sidecar",
                 Path(args.sidecar_layout).resolve(),
-                args.sidecar_port_env,
-                args.sidecar_env,
-                args.sidecar_mount,
-                workdir,
+                port_env=args.sidecar_port_env,
+                env=args.sidecar_env,
+                mounts=args.sidecar_mount,
+                workdir=workdir,
             )
             containers.append(sidecar)
             sidecar.start()
             sidecar.wait(args.sidecar_ready, args.startup_timeout, want_status=200)
             env.append(f"{args.sidecar_url_env}=http://127.0.0.1:{sidecar.port}")
-        main_container = Container("image", Path(args.layout).resolve(), args.port_env, env, args.mount, workdir)
+        main_container = Container(
+            "image", Path(args.layout).resolve(), port_env=args.port_env, env=env, mounts=args.mount, workdir=workdir
+        )
         containers.append(main_container)
         main_container.start()
         main_container.wait(parse_check(args.check[0])[1], args.startup_timeout)

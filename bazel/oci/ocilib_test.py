@@ -44,7 +44,8 @@ def test_write_tar_is_deterministic_sorted_and_normalized(tmp_path):
         members = tar.getmembers()
     assert [m.name for m in members] == ["a", "a/link", "a/run.sh", "z", "z/last"]
     assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, 0, "", "")}
-    assert members[2].mode == 0o755 and members[4].mode == 0o644
+    assert members[2].mode == 0o755
+    assert members[4].mode == 0o644
 
 
 def test_gzip_is_byte_identical_and_has_no_timestamp(tmp_path):
@@ -108,7 +109,8 @@ def test_layout_round_trip_and_whiteouts(tmp_path):
     assert (tmp_path / "digest").read_text().strip() == digest
     assert config["config"]["Labels"] == {"rev": "unknown"}  # not stamped
     assert config["config"]["Env"] == ["A=1"]
-    assert len(manifest["layers"]) == 2 and len(config["rootfs"]["diff_ids"]) == 2
+    assert len(manifest["layers"]) == 2
+    assert len(config["rootfs"]["diff_ids"]) == 2
 
     rootfs = tmp_path / "rootfs"
     rootfs.mkdir()

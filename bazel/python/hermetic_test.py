@@ -27,7 +27,8 @@ def test_no_site_packages_on_the_path():
             continue
         if real.startswith(os.path.realpath(os.getcwd())):
             continue  # the test's own runfiles tree, reached through the working directory
-        assert "site-packages" not in real and "dist-packages" not in real, f"site dir on sys.path: {entry}"
+        assert "site-packages" not in real, f"site dir on sys.path: {entry}"
+        assert "dist-packages" not in real, f"site dir on sys.path: {entry}"
 
 
 def test_interpreter_is_the_build_roots_python_3_14():

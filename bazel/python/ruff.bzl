@@ -1,9 +1,9 @@
-"""A test that lints Python sources with ruff."""
+"""A test that lints Python sources with ruff and checks their formatting."""
 
 load("@rules_python//python:defs.bzl", "py_test")
 
 def ruff_test(name, srcs, **kwargs):
-    """Declares a test that runs `ruff check` (config: //:ruff.toml) over `srcs`.
+    """Declares a test that runs `ruff check` and `ruff format --check` (config: //:ruff.toml).
 
     One per package, so a lint failure is attributed to, and re-run for, the package that
     changed.

@@ -1,4 +1,4 @@
-"""Runs the ruff binary from the locked ruff wheel: ruff_main.py CONFIG FILE..."""
+"""Runs the locked ruff wheel's linter and format check over files: ruff_main.py CONFIG FILE..."""
 
 import os
 import subprocess
@@ -9,7 +9,7 @@ import ruff
 
 
 def ruff_binary() -> Path:
-    """Find the ruff executable that the ruff wheel ships next to its Python package."""
+    """Finds the ruff executable that the ruff wheel ships next to its Python package."""
     package_dir = Path(ruff.__file__).resolve().parent
     # The wheel puts the binary in <name>.data/scripts/, which rules_python leaves beside
     # the package rather than installing it into a bin directory.
@@ -21,10 +21,24 @@ def ruff_binary() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    """Lint the given files with the given config; ruff's exit code is the test's result."""
+    """Lints the given files and checks their formatting; fails if either check does.
+
+    Args:
+        argv: the ruff config file, then the Python files.
+
+    Returns:
+        0 when both `ruff check` and `ruff format --check` pass, 1 otherwise.
+    """
     config, *files = argv
-    command = [str(ruff_binary()), "check", "--no-cache", "--config", config, *files]
-    return subprocess.run(command, env={**os.environ, "NO_COLOR": "1"}, check=False).returncode
+    ruff = str(ruff_binary())
+    env = {**os.environ, "NO_COLOR": "1"}
+    failed = False
+    for check in (["check"], ["format", "--check"]):
+        command = [ruff, *check, "--no-cache", "--config", config, *files]
+        failed |= subprocess.run(command, env=env, check=False).returncode != 0
+    if failed:
+        print("ruff: fix the files above with: bazel run //tools:format", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def resolve_base(repo: Path, base: str | None) -> tuple[str, str]:
     if base is None:
         for branch in DEFAULT_BRANCHES:
             probe = subprocess.run(
-                ["git", "-C", str(repo), "merge-base", "HEAD", branch], capture_output=True, text=True
+                ["git", "-C", str(repo), "merge-base", "HEAD", branch], capture_output=True, text=True, check=False
             )
             if probe.returncode == 0:
                 return f"merge-base(HEAD, {branch})", probe.stdout.strip()

@@ -336,7 +336,10 @@ class CachedCheckout:
         if self.dir.is_dir() and self.index.is_file() and self.marker.is_file() and self.marker.read_text() == commit:
             return self.dir
         git_dir = subprocess.run(
-            ["git", "-C", str(self.repo_root), "rev-parse", "--absolute-git-dir"], capture_output=True, text=True
+            ["git", "-C", str(self.repo_root), "rev-parse", "--absolute-git-dir"],
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.strip()
         if not self.index.is_file():
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -137,7 +137,7 @@ def main(argv: list[str]) -> int:
             ),
             "BUILD comment-only edit": lambda: _edit(repo / mid / "BUILD.bazel", "# package", "# package, reworded"),
             ".bzl macro edit (10% of packages load it)": lambda: _edit(repo / "build" / "macros.bzl", "# v1", "# v2"),
-            "file deleted (glob)": lambda: (repo / mid / "b.txt").unlink(),
+            "file deleted (glob)": (repo / mid / "b.txt").unlink,
             "nothing changed": lambda: None,
         }
         cfg = Config(workspace=repo, base="main", bazel=args.bazel, startup=startup, cache_root=cache)

@@ -19,5 +19,8 @@ def test_images_and_pushes_by_tag_rule_class_or_name():
 
 
 def test_manual_and_kind_selection():
-    assert is_manual(["manual", "integration"]) and not is_manual(["integration"])
-    assert matches("all", {"build"}) and matches("test", {"test"}) and not matches("image", {"build"})
+    assert is_manual(["manual", "integration"])
+    assert not is_manual(["integration"])
+    assert matches("all", {"build"})
+    assert matches("test", {"test"})
+    assert not matches("image", {"build"})

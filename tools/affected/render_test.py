@@ -28,7 +28,8 @@ def test_text_is_labels_only_and_manual_tests_stay_out_of_the_test_set():
 
 def test_json_has_kind_why_and_exactness():
     doc = json.loads(as_json(_result(exact=False), "test"))
-    assert doc["exact"] is False and doc["fallback_reason"] == "MODULE.bazel changed"
+    assert doc["exact"] is False
+    assert doc["fallback_reason"] == "MODULE.bazel changed"
     by_label = {t["label"]: t for t in doc["targets"]}
     assert set(by_label) == {"//svc:a_test", "//svc:slow_test"}
     assert by_label["//svc:a_test"]["kind"] == "py_test"
@@ -59,8 +60,12 @@ def _parse_outputs(text):
 
 def test_github_outputs_parse_as_github_reads_them():
     out = _parse_outputs(as_github_outputs(_result(), "all"))
-    assert out["exact"] == "true" and out["any"] == "true" and out["count"] == "4"
-    assert out["tests"] == ["//svc:a_test"] and out["images"] == ["//svc:image"] and out["pushes"] == []
+    assert out["exact"] == "true"
+    assert out["any"] == "true"
+    assert out["count"] == "4"
+    assert out["tests"] == ["//svc:a_test"]
+    assert out["images"] == ["//svc:image"]
+    assert out["pushes"] == []
 
 
 def test_summary_table_says_why_and_lists_manual_targets_apart():

@@ -286,7 +286,8 @@ def test_04d_edit_of_a_bzl_loaded_through_another_bzl(repo, capfd):
 def test_04e_edit_of_a_bzl_that_module_bazel_uses_is_everything(repo, capfd):
     repo.edit("rules/repo.bzl", 'name = "empty"', 'name = "empty", srcs = []')
     doc = repo.json(capfd)
-    assert doc["exact"] is False and "rules/repo.bzl" in doc["fallback_reason"]
+    assert doc["exact"] is False
+    assert "rules/repo.bzl" in doc["fallback_reason"]
 
 
 def test_04c_bzl_comment_edit_selects_nothing(repo, capfd):
@@ -308,7 +309,8 @@ def test_06_module_bazelrc_bazelversion_give_an_explicit_everything(repo, capfd,
     file = repo.repo / path
     file.write_text((file.read_text() if file.exists() else "") + "\n# changed\n")
     doc = repo.json(capfd)
-    assert doc["exact"] is False and doc["everything"] is True
+    assert doc["exact"] is False
+    assert doc["everything"] is True
     assert path in doc["fallback_reason"]
     assert {t["label"] for t in doc["targets"]} == ALL_RULES
     assert repo.labels(capfd, "--kind", "test") == {"//app:app_test", "//other:other_test"}
@@ -357,7 +359,9 @@ def test_12_manual_targets_are_listed_but_not_in_the_default_test_set(repo, capf
     assert repo.labels(capfd, "--kind", "test") == {"//app:app_test"}
     doc = repo.json(capfd, "--kind", "test")
     manual = next(t for t in doc["targets"] if t["label"] == "//app:manual_test")
-    assert manual["manual"] is True and manual["selected"] is False and manual["kind"] == "sh_test"
+    assert manual["manual"] is True
+    assert manual["selected"] is False
+    assert manual["kind"] == "sh_test"
     assert doc["selected"] == ["//app:app_test"]
 
 
@@ -365,7 +369,8 @@ def test_13_change_outside_any_package_selects_nothing_without_crashing(repo, ca
     repo.edit("docs/guide.md", "Guide", "Guide, revised")
     repo.write(".github/workflows/x.yml", "on: push\n")
     doc = repo.json(capfd)
-    assert doc["exact"] is True and doc["targets"] == []
+    assert doc["exact"] is True
+    assert doc["targets"] == []
 
 
 def test_14_new_target_is_affected(repo, capfd):
@@ -382,7 +387,8 @@ def test_14_new_target_is_affected(repo, capfd):
 def test_15a_unknown_base_is_an_explicit_everything(repo, capfd):
     out = repo.run(capfd, "--format", "json", base="no-such-revision")
     doc = json.loads(out.out)
-    assert doc["exact"] is False and "no-such-revision" in doc["fallback_reason"]
+    assert doc["exact"] is False
+    assert "no-such-revision" in doc["fallback_reason"]
     assert {t["label"] for t in doc["targets"]} == ALL_RULES
     assert "EVERYTHING" in out.err
 

@@ -74,8 +74,10 @@ def test_a_change_tests_builds_pushes_and_deploys_only_what_it_affects(repo, cap
     code, summary, marker = _run(repo, root, startup, capsys, "--push", "--deploy")
     assert code == 0, summary
     assert "# CI: passed" in summary
-    assert "| test | passed |" in summary and "1 test target(s)" in summary
-    assert "`//a:a_test`" in summary and "//b:b_test" not in summary
+    assert "| test | passed |" in summary
+    assert "1 test target(s)" in summary
+    assert "`//a:a_test`" in summary
+    assert "//b:b_test" not in summary
     assert "`//img:image`" in summary
     assert marker.splitlines() == ["push ", "bump img=127.0.0.1:5000/img@sha256:0123"]
     assert (root / "summary.md").read_text() == summary
@@ -87,7 +89,8 @@ def test_a_failing_test_fails_the_run_and_nothing_is_pushed(repo, capsys):
     (repo / "a" / "value.txt").write_text("bad\n")
     code, summary, marker = _run(repo, root, startup, capsys, "--push", "--deploy")
     assert code == 1
-    assert "# CI: failed: test" in summary and "| test | **FAILED** |" in summary
+    assert "# CI: failed: test" in summary
+    assert "| test | **FAILED** |" in summary
     assert "not run: an earlier step failed" in summary
     assert marker == ""
 
@@ -98,5 +101,6 @@ def test_an_unrelated_change_runs_nothing(repo, capsys):
     (repo / "README.md").write_text("docs only\n")
     code, summary, marker = _run(repo, root, startup, capsys, "--push")
     assert code == 0
-    assert "no affected tests" in summary and "no affected push targets" in summary
+    assert "no affected tests" in summary
+    assert "no affected push targets" in summary
     assert marker == ""

@@ -4,6 +4,7 @@ import json
 import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import override
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -17,7 +18,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    @override
+    def do_GET(self) -> None:
         if self.path == "/healthz":
             self._send(200, {"status": "ok"})
         elif self.path == "/readyz":
@@ -25,7 +27,8 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "not found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    @override
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         try:
             payload = json.loads(self.rfile.read(length) or b"{}")
@@ -34,7 +37,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, {"echo": payload, "cwd": os.getcwd()})
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    @override
+    def log_message(self, format: str, *args: object) -> None:
         print(f"hello_server: {format % args}", file=sys.stderr)
 
 

@@ -70,6 +70,7 @@ def test_empty_variables_mean_unset(monkeypatch):
     monkeypatch.setenv("API_API_KEY_FILE", "")
     monkeypatch.setenv("API_API_KEY", "")
     settings = Settings()
-    assert settings.api_key_file is None and settings.api_key is None
+    assert settings.api_key_file is None
+    assert settings.api_key is None
     with pytest.raises(ApiKeyMissingError, match="no API key configured"):
         resolve_api_key(settings)

@@ -13,8 +13,10 @@ PREDICTION_BUCKETS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5,
 
 
 class ValueHistogram:
-    """A histogram that takes a whole array per observation (vectorised; a 1,000-row batch costs
-    one numpy pass, not 1,000 ``observe`` calls). Registered as a custom collector."""
+    """A histogram that takes a whole array per observation, registered as a custom collector.
+
+    Vectorised: a 1,000-row batch costs one numpy pass, not 1,000 ``observe`` calls.
+    """
 
     def __init__(self, name: str, documentation: str, buckets: tuple[float, ...]) -> None:
         self.name = name

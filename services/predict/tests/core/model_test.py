@@ -1,6 +1,7 @@
 """Unit tests of the model service: loading, and batching concurrent requests into model calls."""
 
 import asyncio
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ def test_concurrent_requests_get_their_own_rows_back(model_dir):
     matrix = frame.to_numpy()
     # Requests of 1..5 rows, all queued at once: answers must map back to the right rows.
     bounds = np.cumsum([0, 1, 5, 2, 7, 1, 3, 4, 5, 2, 1, 4, 3, 5, 2, 1, 5, 3, 2, 4, 0])[:-1]
-    parts = [matrix[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+    parts = [matrix[start:end] for start, end in itertools.pairwise(bounds)]
 
     async def run() -> list[np.ndarray]:
         await service.start()

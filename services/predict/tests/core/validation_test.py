@@ -27,7 +27,9 @@ def test_valid_records_become_a_matrix_in_signature_order():
 
 def test_missing_optional_field_becomes_nan():
     matrix = RecordValidator(INPUTS).validate([{"a": 1.0}, {"a": 2.0, "b": None}, {"a": 3.0, "b": 0.0}])
-    assert math.isnan(matrix[0, 1]) and math.isnan(matrix[1, 1]) and matrix[2, 1] == 0.0
+    assert math.isnan(matrix[0, 1])
+    assert math.isnan(matrix[1, 1])
+    assert matrix[2, 1] == 0.0
 
 
 def test_every_problem_is_reported_with_record_and_field():

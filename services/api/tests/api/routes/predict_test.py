@@ -48,7 +48,8 @@ def test_forwards_body_unchanged_with_request_id(client, upstream, auth):
 def test_generates_request_id_when_absent_or_malformed(client, upstream, auth):
     response = client.post("/v1/predict", json=RECORD, headers={**auth, "X-Request-ID": "bad id\twith spaces"})
     generated = response.headers["X-Request-ID"]
-    assert generated != "bad id\twith spaces" and len(generated) == 32
+    assert generated != "bad id\twith spaces"
+    assert len(generated) == 32
     assert upstream.received[0][2]["x-request-id"] == generated
 
 
@@ -122,7 +123,8 @@ def test_unreachable_upstream_is_503_after_bounded_retries(make_client, auth):
     client = make_client(transport=None, predict_url=f"http://127.0.0.1:{port}", predict_retries=2)
     response = client.post("/v1/predict", json=RECORD, headers=auth)
     assert response.status_code == 503
-    assert "unreachable" in response.json()["detail"] and "3 attempt(s)" in response.json()["detail"]
+    assert "unreachable" in response.json()["detail"]
+    assert "3 attempt(s)" in response.json()["detail"]
     metrics = client.get("/metrics").text
     assert "api_predict_retries_total 2.0" in metrics
     assert 'api_predict_errors_total{kind="unavailable"} 1.0' in metrics
