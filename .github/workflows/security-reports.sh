@@ -24,9 +24,13 @@ if [[ ${#images[@]} -gt 0 ]]; then
 fi
 echo "security-reports: SBOMs of ${#services[@]} affected image(s): ${services[*]:-none}"
 
-# The SARIF files the scanner tests left in bazel-bin (which resolves inside the build root).
-sudo ./tools/buildroot run sh -c 'find -L bazel-bin/ -name "*_sarif.sarif" -print0 2>/dev/null |
-  xargs -0 -r -I{} sh -c "cp \"{}\" \"security-reports/sarif/\$(echo {} | tr / _)\""' || true
+# The SARIF files the scanner tests left in bazel-bin (which resolves inside the build root):
+# bazel-bin/<package>/<name>_sarif.sarif, copied as <package with _>_<name>_sarif.sarif.
+# shellcheck disable=SC2016 # expanded by the inner shell, inside the build root
+sudo ./tools/buildroot run sh -c 'bin="$(readlink -f bazel-bin)"
+  find "$bin" -maxdepth 5 -name "*_sarif.sarif" -not -path "*.runfiles/*" | while read -r file; do
+    cp "$file" "security-reports/sarif/$(printf %s "${file#"$bin"/}" | tr / _)"
+  done' || true
 sudo chown -R "$(id -u):$(id -g)" "$OUT"
 echo "security-reports: $(find "$OUT/sarif" -name '*.sarif' | wc -l) SARIF file(s) from bandit and checkov"
 
