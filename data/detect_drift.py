@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from data import drift, validation
-from data.validate import user_path
+from tools.user_paths import user_path
 
-EXIT_OK, EXIT_DRIFT, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_DRIFT, EXIT_UNREADABLE, EXIT_NO_VERDICT = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
             "statistics. 'reference' writes the statistics of a training table; 'check' compares a batch "
             "(CSV or Parquet; invalid rows are left out and counted) and prints the JSON report to stdout "
             f"or --report, a summary to stderr. Exit status of check: {EXIT_OK} no drift, {EXIT_DRIFT} drift, "
-            f"{EXIT_UNREADABLE} unreadable input."
+            f"{EXIT_UNREADABLE} unreadable input, {EXIT_NO_VERDICT} no verdict (a feature has fewer than "
+            f"{drift.MIN_ROWS} valid values, e.g. an empty or entirely invalid batch, and none drifted)."
         ),
     )
     parser.add_argument(
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['rows_quarantined']} invalid rows left out)",
         file=sys.stderr,
     )
-    return EXIT_DRIFT if report["drifted"] else EXIT_OK
+    return {drift.DRIFT: EXIT_DRIFT, drift.NO_DRIFT: EXIT_OK, drift.NOT_ENOUGH_DATA: EXIT_NO_VERDICT}[report["status"]]
 
 
 if __name__ == "__main__":

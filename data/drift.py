@@ -16,8 +16,11 @@ PSI_THRESHOLD = 0.2
 # The KS statistic (largest gap between the two CDFs) is the decision, not its p-value: on
 # batches of many thousand rows a p-value flags shifts too small to matter.
 KS_THRESHOLD = 0.1
-# Below this many rows per feature the proportions are noise; such features are not judged.
+# Below this many rows per feature the proportions are noise; such features are not judged,
+# and a batch with an unjudged feature and no drift elsewhere gets no verdict (never "no drift").
 MIN_ROWS = 50
+# The verdicts of a check, in the report's "status".
+DRIFT, NO_DRIFT, NOT_ENOUGH_DATA = "drift", "no_drift", "not_enough_data"
 _FLOOR = 1e-4  # proportions are floored so an empty bin does not make PSI infinite
 
 
@@ -83,8 +86,10 @@ def check_drift(
     """Compare a batch with the reference statistics, feature by feature.
 
     A feature drifted when its PSI reaches ``psi_threshold`` or its KS statistic reaches
-    ``ks_threshold``. Columns of the reference missing from the batch are an error for
-    features; the target is compared only when the batch has it.
+    ``ks_threshold``. A feature with fewer than ``min_rows`` finite values is not judged: its
+    ``drifted`` is None, and the batch's status is ``not_enough_data`` unless another feature
+    drifted. Columns of the reference missing from the batch are an error for features; the
+    target is compared only when the batch has it.
 
     Args:
         reference: the output of ``reference_statistics`` (e.g. reference_stats.json).
@@ -94,7 +99,8 @@ def check_drift(
         min_rows: features with fewer finite values are reported but not judged.
 
     Returns:
-        {"drifted": bool, "drifted_features": [...], "thresholds": {...}, "features": {name: {...}}}
+        {"status": "drift" | "no_drift" | "not_enough_data", "drifted": bool, "drifted_features": [...],
+        "not_judged": [...], "thresholds": {...}, "features": {name: {...}}}
 
     Raises:
         ValueError: when the reference is not one, or the batch lacks a feature column.
@@ -112,7 +118,7 @@ def check_drift(
         values = values[np.isfinite(values)]
         entry = {"rows": len(values), "reference_mean": ref["mean"]}
         if len(values) < min_rows:
-            entry.update({"judged": False, "drifted": False, "note": f"fewer than {min_rows} values"})
+            entry.update({"judged": False, "drifted": None, "note": f"fewer than {min_rows} values"})
             features[name] = entry
             continue
         counts = _bin_counts(values, np.asarray(ref["edges"]))
@@ -129,9 +135,13 @@ def check_drift(
         entry["drifted"] = bool(entry["psi"] >= psi_threshold or entry["ks_statistic"] >= ks_threshold)
         features[name] = entry
     drifted = [name for name, entry in features.items() if entry["drifted"]]
+    not_judged = [name for name, entry in features.items() if not entry["judged"]]
+    status = DRIFT if drifted else NOT_ENOUGH_DATA if not_judged else NO_DRIFT
     return {
+        "status": status,
         "drifted": bool(drifted),
         "drifted_features": drifted,
+        "not_judged": not_judged,
         "thresholds": {"psi": psi_threshold, "ks_statistic": ks_threshold, "min_rows": min_rows},
         "features": features,
     }
@@ -139,9 +149,12 @@ def check_drift(
 
 def summary(report: dict) -> str:
     """A short human-readable summary of a drift report."""
-    lines = [
-        "DRIFT in " + ", ".join(report["drifted_features"]) if report["drifted"] else "no drift",
-    ]
+    headlines = {
+        DRIFT: "DRIFT in " + ", ".join(report["drifted_features"]),
+        NO_DRIFT: "no drift",
+        NOT_ENOUGH_DATA: "NO VERDICT: too few valid values to judge " + ", ".join(report["not_judged"]),
+    }
+    lines = [headlines[report["status"]]]
     for name, entry in report["features"].items():
         if not entry["judged"]:
             lines.append(f"  {name:<12} not judged: {entry['note']}")

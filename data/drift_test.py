@@ -58,11 +58,23 @@ def test_discrete_capped_columns_get_deduplicated_edges():
     assert report["features"]["HouseAge"]["psi"] == pytest.approx(0.0, abs=1e-12)
 
 
-def test_small_batches_are_not_judged():
+def test_a_feature_with_fewer_than_50_values_is_not_counted_as_not_drifted():
     reference = drift.reference_statistics(sample_frame(rows=1000))
-    report = drift.check_drift(reference, sample_frame(rows=10, seed=3).assign(MedInc=15.0))
-    assert report["drifted"] is False
+    report = drift.check_drift(reference, sample_frame(rows=drift.MIN_ROWS - 1, seed=3).assign(MedInc=15.0))
+    assert report["status"] == drift.NOT_ENOUGH_DATA
     assert report["features"]["MedInc"]["judged"] is False
+    assert report["features"]["MedInc"]["drifted"] is None
+    assert report["not_judged"] == list(report["features"])
+    assert drift.summary(report).startswith("NO VERDICT")
+    assert "no drift" not in drift.summary(report)
+
+
+def test_a_drifted_feature_is_a_verdict_even_when_another_is_not_judged():
+    reference = drift.reference_statistics(sample_frame(rows=3000, seed=1))
+    batch = sample_frame(rows=1000, seed=2).assign(MedInc=lambda f: f["MedInc"] * 1.5)
+    batch.loc[: 1000 - drift.MIN_ROWS, "Population"] = np.nan  # 49 values left
+    report = drift.check_drift(reference, batch)
+    assert (report["status"], report["drifted_features"], report["not_judged"]) == ("drift", ["MedInc"], ["Population"])
 
 
 def test_errors_name_the_problem():
@@ -112,3 +124,32 @@ def test_cli_unreadable_batch_exits_2(tmp_path, capsys):
     (tmp_path / "batch.csv").write_text("a,b\n1,2\n")
     assert detect_drift.main(["--reference", str(stats_path), "check", str(tmp_path / "batch.csv")]) == 2
     assert "missing column(s)" in capsys.readouterr().err
+
+
+def _stats_file(tmp_path) -> str:
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(drift.reference_statistics(sample_frame(rows=3000, seed=1))))
+    return str(path)
+
+
+def test_an_empty_batch_does_not_exit_0_with_no_drift(tmp_path, capsys):
+    sample_frame(rows=5).iloc[:0].to_csv(tmp_path / "empty.csv", index=False)  # the header only
+    status = detect_drift.main(["--reference", _stats_file(tmp_path), "check", str(tmp_path / "empty.csv")])
+    out = capsys.readouterr()
+    assert status == detect_drift.EXIT_NO_VERDICT
+    assert json.loads(out.out)["status"] == "not_enough_data"
+    assert "no drift" not in out.err
+    assert "NO VERDICT" in out.err
+
+
+def test_an_entirely_invalid_batch_does_not_exit_0_with_no_drift(tmp_path, capsys):
+    batch = sample_frame(rows=500, seed=2).assign(Latitude=80.0)  # every row out of the contract's range
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    status = detect_drift.main(["--reference", _stats_file(tmp_path), "check", str(tmp_path / "batch.csv")])
+    out = capsys.readouterr()
+    assert status == detect_drift.EXIT_NO_VERDICT
+    report = json.loads(out.out)
+    assert report["validation"] == {"rows_in": 500, "rows_valid": 0, "rows_quarantined": 500}
+    assert report["drifted"] is False
+    assert report["status"] == "not_enough_data"
+    assert "no drift" not in out.err

@@ -1,12 +1,14 @@
 """Derived features of the California housing table that help a tree model; pure and row-wise."""
 
-import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from data.contract import FEATURE_NAMES
+
+if TYPE_CHECKING:  # the serving path works on numpy arrays and must not import pandas
+    import pandas as pd
 
 # Where the state's people and money are: distance to these centres separates the coastal
 # metro prices from the inland ones better than raw latitude/longitude splits can.
@@ -75,32 +77,89 @@ DERIVED_FEATURES: tuple[str, ...] = (
 MODEL_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *DERIVED_FEATURES)
 
 
-def _haversine_km(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    """Great-circle distance in km from each (lat, lon) to one point."""
-    phi, phi0 = np.radians(lat), math.radians(lat0)
-    dphi = phi - phi0
-    dlambda = np.radians(lon) - math.radians(lon0)
-    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi) * math.cos(phi0) * np.sin(dlambda / 2.0) ** 2
+# The coast's segments as arrays (start point, direction, squared length) in the planar
+# projection, so that distances to all segments are computed in one broadcast: per-call numpy
+# overhead, not arithmetic, dominates for the one-row calls of the serving path.
+_COAST_X = np.array([lon for _, lon in COASTLINE]) * _KM_PER_DEG_LON
+_COAST_Y = np.array([lat for lat, _ in COASTLINE]) * _KM_PER_DEG_LAT
+_SEG_AX, _SEG_AY = _COAST_X[:-1], _COAST_Y[:-1]
+_SEG_DX, _SEG_DY = _COAST_X[1:] - _SEG_AX, _COAST_Y[1:] - _SEG_AY
+_SEG_LENGTH2 = _SEG_DX * _SEG_DX + _SEG_DY * _SEG_DY
+_CITY_PHI = np.radians([lat for lat, _ in CITIES.values()])
+_CITY_LAMBDA = np.radians([lon for _, lon in CITIES.values()])
+
+
+def _haversine_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km from each (lat, lon) to each of CITIES: an (n, len(CITIES)) array."""
+    phi = np.radians(lat)[:, None]
+    dphi = phi - _CITY_PHI
+    dlambda = np.radians(lon)[:, None] - _CITY_LAMBDA
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi) * np.cos(_CITY_PHI) * np.sin(dlambda / 2.0) ** 2
     return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _distance_to_coast_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Shortest planar distance in km from each point to the COASTLINE polyline."""
-    x = lon * _KM_PER_DEG_LON
-    y = lat * _KM_PER_DEG_LAT
-    best = np.full(x.shape, np.inf)
-    for (lat_a, lon_a), (lat_b, lon_b) in itertools.pairwise(COASTLINE):
-        ax, ay = lon_a * _KM_PER_DEG_LON, lat_a * _KM_PER_DEG_LAT
-        dx, dy = lon_b * _KM_PER_DEG_LON - ax, lat_b * _KM_PER_DEG_LAT - ay
-        t = np.clip(((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
-        best = np.minimum(best, np.hypot(x - (ax + t * dx), y - (ay + t * dy)))
-    return best
+    x = (lon * _KM_PER_DEG_LON)[:, None]
+    y = (lat * _KM_PER_DEG_LAT)[:, None]
+    t = np.clip(((x - _SEG_AX) * _SEG_DX + (y - _SEG_AY) * _SEG_DY) / _SEG_LENGTH2, 0.0, 1.0)
+    return np.hypot(x - (_SEG_AX + t * _SEG_DX), y - (_SEG_AY + t * _SEG_DY)).min(axis=1, initial=np.inf)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Numerator / denominator, NaN where the denominator is not positive (never inf)."""
     out = np.full(numerator.shape, np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def _derive(raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The DERIVED_FEATURES (float64 arrays) from the raw float64 feature columns."""
+    lat, lon = raw["Latitude"], raw["Longitude"]
+    derived: dict[str, np.ndarray] = {
+        "RoomsPerPerson": _ratio(raw["AveRooms"], raw["AveOccup"]),
+        "BedroomsPerRoom": _ratio(raw["AveBedrms"], raw["AveRooms"]),
+        "Households": _ratio(raw["Population"], raw["AveOccup"]),
+        "IncomePerOccupant": _ratio(raw["MedInc"], raw["AveOccup"]),
+    }
+    for angle in ROTATION_ANGLES:
+        theta = math.radians(angle)
+        derived[f"RotatedCoord{angle}"] = lon * math.cos(theta) + lat * math.sin(theta)
+    city_distances = _haversine_km(lat, lon)
+    for index, city in enumerate(CITIES):
+        derived[f"DistTo{city}"] = city_distances[:, index]
+    derived["DistToNearestCity"] = city_distances.min(axis=1, initial=np.inf)
+    derived["DistToCoast"] = _distance_to_coast_km(lat, lon)
+    return {name: np.asarray(derived[name], dtype="float64") for name in DERIVED_FEATURES}
+
+
+def feature_matrix(raw: np.ndarray) -> np.ndarray:
+    """The MODEL_FEATURES matrix of raw rows: the serving path's form of :func:`add_features`.
+
+    The same arithmetic as :func:`add_features` on plain arrays, without building a DataFrame
+    (which costs more than the maths for one row).
+
+    Args:
+        raw: an (n, 8) array whose columns are the contract's FEATURE_NAMES, in that order.
+
+    Returns:
+        An (n, len(MODEL_FEATURES)) float64 array, columns in MODEL_FEATURES order.
+
+    Raises:
+        ValueError: when ``raw`` is not a 2-D array of len(FEATURE_NAMES) numeric columns.
+    """
+    raw = np.asarray(raw)
+    if raw.ndim != 2 or raw.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(f"feature_matrix needs an (n, {len(FEATURE_NAMES)}) array, got shape {raw.shape}")
+    try:
+        raw = raw.astype("float64", copy=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"raw features are not numeric: {error}") from error
+    out = np.empty((raw.shape[0], len(MODEL_FEATURES)), dtype="float64")
+    out[:, : len(FEATURE_NAMES)] = raw
+    columns = {name: out[:, index] for index, name in enumerate(FEATURE_NAMES)}
+    for offset, values in enumerate(_derive(columns).values()):
+        out[:, len(FEATURE_NAMES) + offset] = values
     return out
 
 
@@ -126,24 +185,6 @@ def add_features(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = out[name].astype("float64")
         except (TypeError, ValueError) as error:
             raise ValueError(f"column {name!r} is not numeric: {error}") from error
-    raw = {name: out[name].to_numpy() for name in FEATURE_NAMES}
-    lat, lon = raw["Latitude"], raw["Longitude"]
-
-    derived: dict[str, np.ndarray] = {
-        "RoomsPerPerson": _ratio(raw["AveRooms"], raw["AveOccup"]),
-        "BedroomsPerRoom": _ratio(raw["AveBedrms"], raw["AveRooms"]),
-        "Households": _ratio(raw["Population"], raw["AveOccup"]),
-        "IncomePerOccupant": _ratio(raw["MedInc"], raw["AveOccup"]),
-    }
-    for angle in ROTATION_ANGLES:
-        theta = math.radians(angle)
-        derived[f"RotatedCoord{angle}"] = lon * math.cos(theta) + lat * math.sin(theta)
-    city_distances = [_haversine_km(lat, lon, *CITIES[city]) for city in CITIES]
-    for city, distance in zip(CITIES, city_distances, strict=True):
-        derived[f"DistTo{city}"] = distance
-    derived["DistToNearestCity"] = np.minimum.reduce(city_distances)
-    derived["DistToCoast"] = _distance_to_coast_km(lat, lon)
-
-    for name in DERIVED_FEATURES:
-        out[name] = derived[name].astype("float64")
+    for name, values in _derive({name: out[name].to_numpy() for name in FEATURE_NAMES}).items():
+        out[name] = values
     return out

@@ -10,7 +10,8 @@ from sklearn.model_selection import train_test_split
 
 from data.contract import SCHEMA_VERSION, SPLIT_SEED, TARGET, TEST_FRACTION
 from data.feature_engineering import MODEL_FEATURES, add_features
-from data.validation import sha256_file, write_parquet
+from data.validation import write_parquet
+from tools.hashing import sha256_file
 
 PROCESSED_COLUMNS: tuple[str, ...] = (*MODEL_FEATURES, TARGET.name)
 

@@ -8,7 +8,8 @@ import pytest
 from data import featurize, pipeline, split
 from data.feature_engineering import MODEL_FEATURES
 from data.testdata import sample_frame
-from data.validation import report_json, sha256_file, validate_frame, write_parquet
+from data.validation import report_json, validate_frame, write_parquet
+from tools.hashing import sha256_file
 
 
 def test_featurize_gives_model_features_then_target():

@@ -12,7 +12,8 @@ from sklearn.model_selection import train_test_split
 
 from data import contract, drift, pipeline
 from data.feature_engineering import DERIVED_FEATURES, MODEL_FEATURES
-from data.validation import sha256_file, validate_file, write_parquet
+from data.validation import validate_file, write_parquet
+from tools.hashing import sha256_file
 
 RAW = Path(os.environ["RAW_FILE"])
 TRAIN = Path(os.environ["TRAIN_FILE"])

@@ -1,23 +1,13 @@
 """CLI: validate a CSV or Parquet housing table against the data contract (bazel run //data:validate -- FILE)."""
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from data import validation
 from data.contract import RAW
+from tools.user_paths import user_path
 
-EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
-
-
-def user_path(path: str) -> Path:
-    """Resolve a path the user typed: under ``bazel run`` relative paths are from their cwd."""
-    candidate = Path(path)
-    workdir = os.environ.get("BUILD_WORKING_DIRECTORY")
-    if candidate.is_absolute() or not workdir:
-        return candidate
-    return Path(workdir) / candidate
+EXIT_PASSED, EXIT_FAILED, EXIT_UNREADABLE, EXIT_CANNOT_WRITE = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,14 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
             "The JSON report goes to --report (default: stdout); a short summary goes to stderr. "
             f"Exit status: {EXIT_PASSED} passed, {EXIT_FAILED} validation failed (row count, share of "
             f"quarantined rows, or sha256), {EXIT_UNREADABLE} the file cannot be validated at all "
-            "(unreadable, wrong format, missing columns, wrong types)."
+            f"(unreadable, wrong format, missing columns, wrong types), {EXIT_CANNOT_WRITE} an output cannot be "
+            "written (or the default quarantine file already exists)."
         ),
     )
     parser.add_argument("file", help="the CSV or Parquet file to validate")
     parser.add_argument("--report", help="where to write the JSON report (default: stdout)")
     parser.add_argument(
         "--quarantine",
-        help="where to write the quarantined rows as CSV (default: FILE.quarantine.csv next to the input)",
+        help="where to write the quarantined rows as CSV (default: FILE.quarantine.csv next to the input, "
+        "which must not exist yet: an earlier quarantine is never overwritten unless you name it here)",
     )
     parser.add_argument("--valid-output", help="also write the valid rows (contract columns, float64) as Parquet")
     parser.add_argument(
@@ -69,6 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.pinned_raw:
         args.expected_sha256 = args.expected_sha256 or RAW.sha256
         args.expected_rows = args.expected_rows or RAW.rows
+    quarantine_path = (
+        user_path(args.quarantine) if args.quarantine else source.with_name(source.name + ".quarantine.csv")
+    )
+    if not args.quarantine and quarantine_path.exists():
+        print(
+            f"validate: {quarantine_path} already exists; move it away or name the quarantine file with --quarantine",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_WRITE
     try:
         result = validation.validate_file(
             source,
@@ -82,17 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"validate: cannot validate: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
 
-    if args.quarantine:
-        quarantine_path = user_path(args.quarantine)
-    else:
-        quarantine_path = source.with_name(source.name + ".quarantine.csv")
-    validation.write_quarantine(result.quarantine, quarantine_path)
-    if args.valid_output:
-        validation.write_parquet(result.valid, user_path(args.valid_output))
     text = validation.report_json(result.report)
-    if args.report:
-        user_path(args.report).write_text(text)
-    else:
+    try:
+        validation.write_quarantine(result.quarantine, quarantine_path)
+        if args.valid_output:
+            validation.write_parquet(result.valid, user_path(args.valid_output))
+        if args.report:
+            user_path(args.report).write_text(text)
+    except OSError as error:
+        print(f"validate: cannot write an output: {error}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+    if not args.report:
         sys.stdout.write(text)
 
     print(validation.summary(result.report), file=sys.stderr)

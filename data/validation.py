@@ -1,7 +1,6 @@
 """Validation of a housing table against the data contract: fatal errors, per-row quarantine, a report."""
 
 import difflib
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data.contract import COLUMNS, SCHEMA_VERSION, TARGET, Column
+from tools.hashing import sha256_file
 
 # A column whose non-missing values are mostly not numbers has the wrong type (a fatal
 # error); below this share the stray strings are bad cells and their rows are quarantined.
@@ -51,15 +51,6 @@ class ValidationResult:
     def passed(self) -> bool:
         """Whether the table passed (no failed table-level check)."""
         return self.report["status"] == "passed"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def detect_format(path: str | os.PathLike) -> str:

@@ -12,6 +12,7 @@ from data import validate, validation
 from data.contract import FEATURE_NAMES, TARGET
 from data.testdata import sample_frame
 from data.validation import DataFileError, validate_file, validate_frame
+from tools.hashing import sha256_file
 
 
 def _counts_add_up(result: validation.ValidationResult) -> None:
@@ -239,7 +240,7 @@ def test_row_count_and_sha256_checks(tmp_path):
     result = validate_file(path, expected_rows=41, expected_sha256="0" * 64)
     assert not result.passed
     assert {failure["check"] for failure in result.report["failures"]} == {"row_count", "sha256"}
-    assert validate_file(path, expected_rows=40, expected_sha256=validation.sha256_file(path)).passed
+    assert validate_file(path, expected_rows=40, expected_sha256=sha256_file(path)).passed
     assert not validate_frame(sample_frame().iloc[:0]).passed  # no rows at all
 
 
@@ -324,3 +325,36 @@ def test_cli_pinned_raw_expects_the_contracts_hash_and_rows(tmp_path, capsys):
     failures = json.loads((tmp_path / "r.json").read_text())["failures"]
     assert {f["check"] for f in failures} == {"row_count", "sha256"}
     assert "20640" in capsys.readouterr().err
+
+
+def test_the_default_quarantine_file_does_not_overwrite_an_existing_one(tmp_path, capsys):
+    path = tmp_path / "batch.csv"
+    sample_frame().to_csv(path, index=False)
+    earlier = tmp_path / "batch.csv.quarantine.csv"
+    earlier.write_text("row,reasons\n7,kept from an earlier run\n")
+    status = validate.main([str(path)])
+    captured = capsys.readouterr()
+    assert status == validate.EXIT_CANNOT_WRITE
+    assert earlier.read_text() == "row,reasons\n7,kept from an earlier run\n"
+    assert "already exists" in captured.err
+    assert "--quarantine" in captured.err
+    # Named explicitly, the same file is the user's choice and is written.
+    assert validate.main([str(path), "--quarantine", str(earlier)]) == validate.EXIT_PASSED
+    assert len(pd.read_csv(earlier)) == 0
+
+
+# Root (which runs these tests in the build root) may write into a chmod 0555 folder, so the
+# unwritable folders here are ones no user can create files in: procfs, and a path below a file.
+@pytest.mark.parametrize("folder", ["/proc/self", "a-file"])
+def test_a_read_only_directory_exits_with_a_message_not_an_oserror(tmp_path, capsys, folder):
+    path = tmp_path / "batch.csv"
+    sample_frame().to_csv(path, index=False)
+    (tmp_path / "a-file").write_text("")
+    target = tmp_path / folder
+    for option in ("--quarantine", "--report", "--valid-output"):
+        others = {"--quarantine": str(tmp_path / "q.csv")} if option != "--quarantine" else {}
+        argv = [str(path), option, str(target / "out"), *[x for pair in others.items() for x in pair]]
+        assert validate.main(argv) == validate.EXIT_CANNOT_WRITE, option
+        err = capsys.readouterr().err
+        assert "validate: cannot write an output:" in err
+        assert str(target) in err

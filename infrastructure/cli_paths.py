@@ -3,15 +3,9 @@
 import os
 from pathlib import Path
 
+from tools.user_paths import user_path
+
 OVERLAYS_IN_REPO = Path("infrastructure/k8s/overlays")
-
-
-def resolve_user_path(path: str) -> Path:
-    """Resolve a path the user typed against their cwd (``$BUILD_WORKING_DIRECTORY`` under bazel run)."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return candidate
-    return Path(os.environ.get("BUILD_WORKING_DIRECTORY", os.getcwd())) / candidate
 
 
 def default_overlays_dir() -> str | None:
@@ -28,7 +22,7 @@ def kustomization_path(overlays_dir: str | None, overlay: str) -> Path:
     """
     if overlays_dir is None:
         raise ValueError("--overlays-dir is required outside `bazel run`")
-    path = resolve_user_path(overlays_dir) / overlay / "kustomization.yaml"
+    path = user_path(overlays_dir) / overlay / "kustomization.yaml"
     if not path.is_file():
         raise ValueError(f"no overlay {overlay!r}: {path} does not exist")
     return path

@@ -7,14 +7,17 @@ import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import skops.io
 
 from data import contract
 from data.feature_engineering import MODEL_FEATURES, add_features
+
+# The predict service reads signatures through this module and serves the compiled model
+# (model/compiled.py): pandas and skops are imported only where an estimator is handled.
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_NAME = "california-housing"
 MODEL_FILE = "model.skops"
@@ -55,15 +58,6 @@ class ModelLoadError(Exception):
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def version_of(model_bytes: bytes) -> str:
@@ -121,6 +115,8 @@ def _canonical_skops(raw: bytes) -> bytes:
 
 def dump_estimator(estimator: Any) -> bytes:
     """Serialise ``estimator`` with skops into canonical, byte-deterministic archive bytes."""
+    import skops.io  # noqa: PLC0415 - see the TYPE_CHECKING note above
+
     return _canonical_skops(skops.io.dumps(estimator))
 
 
@@ -130,6 +126,8 @@ def load_estimator(model_bytes: bytes) -> Any:
     Raises:
         ModelLoadError: when the bytes are not a skops archive or hold an untrusted type.
     """
+    import skops.io  # noqa: PLC0415 - see the TYPE_CHECKING note above
+
     try:
         untrusted = skops.io.get_untrusted_types(data=model_bytes)
     except Exception as error:  # skops raises zipfile, json and key errors on corrupt input
@@ -151,6 +149,7 @@ def build_signature(
     data_hash: str,
     target_range: tuple[float, float],
     test_metrics: dict[str, float],
+    compiled: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The signature.json content for a model trained on MODEL_FEATURES.
 
@@ -159,8 +158,10 @@ def build_signature(
         data_hash: the ``data_hash`` of the features manifest the model was trained on.
         target_range: smallest and largest target value seen in training.
         test_metrics: ``{"rmse", "mae", "r2"}`` on the held-out test set.
+        compiled: what model/compiled.py needs to trust model.trees (``file``, ``sha256``, ``trees``,
+            ``max_abs_difference`` from sklearn); left out when None.
     """
-    return {
+    signature = {
         "model_name": MODEL_NAME,
         "model_version": version_of(model_bytes),
         "data_hash": data_hash,
@@ -184,6 +185,9 @@ def build_signature(
         },
         "metrics": {"test": {key: float(test_metrics[key]) for key in ("rmse", "mae", "r2")}},
     }
+    if compiled is not None:
+        signature["compiled"] = compiled
+    return signature
 
 
 def to_json(document: Any) -> str:

@@ -7,13 +7,13 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from data.contract import TARGET
 from data.validation import DataFileError, summary, validate_file
 from model.artifact import ModelLoadError, load_model
 from model.metrics import regression_metrics
+from tools.user_paths import user_path
 
 
 def evaluate(model_dir: str | os.PathLike, data_path: str | os.PathLike) -> dict[str, Any]:
@@ -44,12 +44,6 @@ def evaluate(model_dir: str | os.PathLike, data_path: str | os.PathLike) -> dict
     }
 
 
-def _user_path(path: str) -> Path:
-    """Resolve a path the user typed: under `bazel run`, relative to where they ran it."""
-    base = os.environ.get("BUILD_WORKING_DIRECTORY", "")
-    return Path(base, path) if base else Path(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI: JSON metrics on stdout, errors on stderr; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -61,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", help="Parquet or CSV file with the raw columns and the target")
     args = parser.parse_args(argv)
     try:
-        report = evaluate(_user_path(args.model_dir), _user_path(args.data))
+        report = evaluate(user_path(args.model_dir), user_path(args.data))
     except (ModelLoadError, DataFileError) as error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 1

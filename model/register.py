@@ -11,8 +11,11 @@ import os
 import sys
 from pathlib import Path
 
+from mlflow.exceptions import MlflowException
+
 from model.artifact import ModelLoadError
 from model.registry import default_store, git_revision, register
+from tools.user_paths import user_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
     if args.artifact_dir:
-        directory = Path(os.environ.get("BUILD_WORKING_DIRECTORY", ""), args.artifact_dir)
+        directory = user_path(args.artifact_dir)
     elif args.bundled:
         directory = Path(args.bundled).resolve().parent
     else:
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ModelLoadError as error:
         print(f"register: {error}", file=sys.stderr)
+        return 1
+    except MlflowException as error:
+        print(f"register: the MLflow store failed: {error}; registering again is safe", file=sys.stderr)
         return 1
     print(f"register: {report['message']}", file=sys.stderr)
     print(json.dumps(report, indent=2, sort_keys=True))

@@ -1,5 +1,6 @@
 """The MLflow registry: log a training run, register its artifact once, promote the better model."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from model import artifact
+from tools.hashing import sha256_file
 
 CHAMPION = "champion"
 EXPERIMENT = "california-housing"
@@ -82,7 +84,71 @@ def _ensure_registered_model(client: MlflowClient, name: str) -> None:
         client.create_registered_model(name, description="California housing price model (block-group medians).")
 
 
-def _experiment_id(client: MlflowClient, artifact_root: str | None) -> str:
+def _orphan_run(client: MlflowClient, experiment_id: str, sha256: str) -> str | None:
+    """A finished run of this artifact that no model version points at (an interrupted registration), or None.
+
+    Only called when no version has ``sha256``, so any finished run with that tag is such an orphan.
+    """
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.{SHA_TAG} = '{sha256}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def log_run(
+    client: MlflowClient,
+    experiment_id: str,
+    *,
+    loaded: artifact.LoadedModel,
+    directory: Path,
+    sha256: str,
+    revision: str,
+) -> str:
+    """Log the training run of the artifact (params, metrics, the files); returns its id.
+
+    The run is marked FINISHED only once everything is logged, so a finished run is a complete one.
+
+    Args:
+        client: the MLflow client of the store.
+        experiment_id: the experiment to log into (``experiment_id_for``).
+        loaded: the loaded artifact.
+        directory: the artifact directory (its files are logged under ``model/``).
+        sha256: the sha256 of its model file, tagged on the run.
+        revision: the git revision the model was built from.
+    """
+    metrics = json.loads((directory / artifact.METRICS_FILE).read_text(encoding="utf-8"))
+    run = client.create_run(
+        experiment_id,
+        run_name=f"train-{loaded.version}",
+        tags={
+            "mlflow.source.git.commit": revision,
+            "git_revision": revision,
+            "data_hash": loaded.signature["data_hash"],
+            "model_version": loaded.version,
+            SHA_TAG: sha256,
+        },
+    )
+    run_id = run.info.run_id
+    try:
+        for key, value in sorted(_flatten("", {"params": metrics["params"], "config": metrics["config"]}).items()):
+            client.log_param(run_id, key, value)
+        for split in ("test", "train"):
+            for metric, value in metrics[split].items():
+                client.log_metric(run_id, f"{split}_{metric}", float(value))
+        client.log_metric(run_id, "validation_rmse", float(metrics["validation"]["rmse"]))
+        client.log_artifacts(run_id, str(directory), artifact_path="model")
+    except BaseException:
+        client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+        raise
+    client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED))
+    return run_id
+
+
+def experiment_id_for(client: MlflowClient, artifact_root: str | None) -> str:
+    """The id of the model's experiment, created (keeping artifacts under ``artifact_root``) if missing."""
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         return experiment.experiment_id
@@ -103,6 +169,11 @@ def register(
     already a version changes nothing. The ``champion`` alias moves to the new version only
     when its test RMSE is strictly lower than the current champion's.
 
+    The run has to exist before the version (the version's source is the run's artifacts).
+    When creating the version fails, the new run is deleted; if that is impossible too (or
+    the process died in between), the next registration of the same artifact adopts the
+    finished run instead of logging another.
+
     Args:
         artifact_dir: the model directory (model.skops, signature.json, metrics.json, model_card.md).
         tracking_uri: the MLflow tracking and registry URI (``sqlite:///...`` or a server).
@@ -114,11 +185,11 @@ def register(
 
     Raises:
         ModelLoadError: when the artifact is not loadable.
+        MlflowException: when the store fails; registering again is safe.
     """
     loaded = artifact.load_model(artifact_dir)
     directory = Path(artifact_dir)
-    metrics = json.loads((directory / artifact.METRICS_FILE).read_text(encoding="utf-8"))
-    sha256 = artifact.sha256_file(directory / artifact.MODEL_FILE)
+    sha256 = sha256_file(directory / artifact.MODEL_FILE)
     name = loaded.signature["model_name"]
     rmse = float(loaded.signature["metrics"]["test"]["rmse"])
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -136,40 +207,30 @@ def register(
             "message": f"artifact {sha256[:12]} is already registered as version {existing.version}; nothing to do",
         }
 
-    run = client.create_run(
-        _experiment_id(client, artifact_root),
-        run_name=f"train-{loaded.version}",
-        tags={
-            "mlflow.source.git.commit": revision,
-            "git_revision": revision,
-            "data_hash": loaded.signature["data_hash"],
-            "model_version": loaded.version,
-            SHA_TAG: sha256,
-        },
+    experiment_id = experiment_id_for(client, artifact_root)
+    adopted_run = _orphan_run(client, experiment_id, sha256)
+    run_id = adopted_run or log_run(
+        client, experiment_id, loaded=loaded, directory=directory, sha256=sha256, revision=revision
     )
-    run_id = run.info.run_id
-    for key, value in sorted(_flatten("", {"params": metrics["params"], "config": metrics["config"]}).items()):
-        client.log_param(run_id, key, value)
-    for split in ("test", "train"):
-        for metric, value in metrics[split].items():
-            client.log_metric(run_id, f"{split}_{metric}", float(value))
-    client.log_metric(run_id, "validation_rmse", float(metrics["validation"]["rmse"]))
-    client.log_artifacts(run_id, str(directory), artifact_path="model")
-    client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED))
-
-    version = client.create_model_version(
-        name,
-        source=f"{run.info.artifact_uri}/model",
-        run_id=run_id,
-        tags={
-            SHA_TAG: sha256,
-            RMSE_TAG: repr(rmse),
-            "model_version": loaded.version,
-            "data_hash": loaded.signature["data_hash"],
-            "git_revision": revision,
-        },
-        description=f"test rmse {rmse:.4f}; artifact sha256 {sha256}",
-    )
+    try:
+        version = client.create_model_version(
+            name,
+            source=f"{client.get_run(run_id).info.artifact_uri}/model",
+            run_id=run_id,
+            tags={
+                SHA_TAG: sha256,
+                RMSE_TAG: repr(rmse),
+                "model_version": loaded.version,
+                "data_hash": loaded.signature["data_hash"],
+                "git_revision": revision,
+            },
+            description=f"test rmse {rmse:.4f}; artifact sha256 {sha256}",
+        )
+    except MlflowException:
+        if not adopted_run:
+            with contextlib.suppress(MlflowException):  # else the next registration adopts it
+                client.delete_run(run_id)
+        raise
 
     champion = _champion(client, name)
     champion_rmse = float(champion.tags[RMSE_TAG]) if champion and RMSE_TAG in champion.tags else None
@@ -193,5 +254,5 @@ def register(
         "promoted": promoted,
         "champion": champion_version,
         "run_id": run_id,
-        "message": message,
+        "message": message + (f" (run {run_id} of an interrupted registration reused)" if adopted_run else ""),
     }

@@ -2,9 +2,11 @@
 
 import json
 import shutil
+import sqlite3
 
 import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -13,6 +15,7 @@ from data.feature_engineering import MODEL_FEATURES
 from model import artifact, register, registry
 from model.metrics import regression_metrics
 from model.testing import built_model_dir, features_files
+from tools.hashing import sha256_file
 
 NAME = artifact.MODEL_NAME
 
@@ -68,7 +71,7 @@ def test_a_better_model_takes_over_the_champion_alias(store, worse_model_dir):
     assert champion_version(store) == "2"
     client = MlflowClient(tracking_uri=store[0], registry_uri=store[0])
     version = client.get_model_version(NAME, 2)
-    assert version.tags[registry.SHA_TAG] == artifact.sha256_file(built_model_dir() / artifact.MODEL_FILE)
+    assert version.tags[registry.SHA_TAG] == sha256_file(built_model_dir() / artifact.MODEL_FILE)
     run = client.get_run(version.run_id)
     signature = json.loads((built_model_dir() / artifact.SIGNATURE_FILE).read_text())
     assert run.data.tags["data_hash"] == signature["data_hash"]
@@ -120,3 +123,42 @@ def test_an_unloadable_artifact_is_not_registered(store, tmp_path, capsys):
     status = register.main([str(tmp_path), "--tracking-uri", store[0]])
     assert status == 1
     assert "signature.json" in capsys.readouterr().err
+
+
+def test_a_failure_between_run_and_version_leaves_no_orphan_run_and_a_retry_logs_no_second_one(store):
+    client = MlflowClient(tracking_uri=store[0], registry_uri=store[0])
+    client.search_experiments()  # creates the store's tables
+    database = store[0].removeprefix("sqlite:///")
+    # The real store fails where a full disk or a lost connection would: inserting the version.
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "CREATE TRIGGER fail_version BEFORE INSERT ON model_versions BEGIN SELECT RAISE(ABORT, 'store down'); END"
+        )
+    with pytest.raises(MlflowException):
+        reg(built_model_dir(), store)
+    experiment = client.get_experiment_by_name(registry.EXPERIMENT)
+    assert client.search_runs([experiment.experiment_id]) == []  # no run without a version
+    assert client.search_model_versions(f"name = '{NAME}'") == []
+
+    with sqlite3.connect(database) as conn:
+        conn.execute("DROP TRIGGER fail_version")
+    report = reg(built_model_dir(), store)
+    assert (report["version"], report["created"]) == ("1", True)
+    runs = client.search_runs([experiment.experiment_id])
+    assert [run.info.run_id for run in runs] == [report["run_id"]]
+    assert client.get_model_version(NAME, 1).run_id == report["run_id"]
+
+
+def test_a_retry_after_an_interrupted_registration_adopts_its_finished_run(store):
+    # A process that died after logging the run (so it could not clean up) left this behind.
+    client = MlflowClient(tracking_uri=store[0], registry_uri=store[0])
+    loaded = artifact.load_model(built_model_dir())
+    sha256 = sha256_file(built_model_dir() / artifact.MODEL_FILE)
+    experiment_id = registry.experiment_id_for(client, store[1])
+    left_behind = registry.log_run(
+        client, experiment_id, loaded=loaded, directory=built_model_dir(), sha256=sha256, revision="abc123"
+    )
+    report = reg(built_model_dir(), store)
+    assert report["run_id"] == left_behind
+    assert "interrupted registration reused" in report["message"]
+    assert len(client.search_runs([experiment_id])) == 1

@@ -10,7 +10,7 @@ import pandas as pd
 
 from data.contract import TARGET
 from data.feature_engineering import MODEL_FEATURES
-from model import artifact, gate
+from model import artifact, compiled, gate
 from model.card import render_card
 from model.metrics import regression_metrics
 from model.train import TrainingConfig, load_config, train
@@ -72,19 +72,35 @@ def run(features: list[str], config_path: str, gate_path: str, out_dir: str) -> 
             print(f"  - {problem}", file=sys.stderr)
         return 1
 
+    # The compiled form must predict what sklearn predicts on every test row, or nothing is written.
+    tables = compiled.export_tables(result.estimator)
+    test_features = test_frame[features].to_numpy(dtype="float64")
+    try:
+        worst = compiled.check_equal(
+            compiled.CompiledTrees(tables), result.estimator.predict(test_frame[features]), test_features
+        )
+    except compiled.CompiledModelError as error:
+        print(f"train: COMPILED MODEL CHECK FAILED; the model is not written: {error}", file=sys.stderr)
+        return 1
+    compiled_info = compiled.signature_entry(tables, worst, len(test_features))
+
     model_bytes = artifact.dump_estimator(result.estimator)
     target = train_frame[TARGET.name]
-    signature = artifact.build_signature(model_bytes, manifest["data_hash"], (target.min(), target.max()), test_metrics)
+    signature = artifact.build_signature(
+        model_bytes, manifest["data_hash"], (target.min(), target.max()), test_metrics, compiled_info
+    )
     metrics = build_metrics(config, result, test_metrics, train_metrics, manifest)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / artifact.MODEL_FILE).write_bytes(model_bytes)
+    (out / compiled.TABLES_FILE).write_bytes(tables)
     (out / artifact.SIGNATURE_FILE).write_text(artifact.to_json(signature), encoding="utf-8")
     (out / artifact.METRICS_FILE).write_text(artifact.to_json(metrics), encoding="utf-8")
     (out / artifact.CARD_FILE).write_text(render_card(signature, metrics, thresholds), encoding="utf-8")
     print(
         f"train: model {signature['model_version']} test rmse {test_metrics['rmse']:.4f} mae {test_metrics['mae']:.4f} "
-        f"r2 {test_metrics['r2']:.4f}; gate passed; {len(model_bytes)} bytes; "
+        f"r2 {test_metrics['r2']:.4f}; gate passed; compiled trees equal sklearn's on {len(test_features)} test rows "
+        f"(max difference {worst:.3g}); {len(model_bytes)} bytes; "
         f"{time.monotonic() - started:.1f} s wall, {time.process_time() - cpu_started:.1f} s cpu",
         file=sys.stderr,
     )
@@ -96,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="train",
         description="Train the housing model from //data:features, apply the quality gate and write "
-        "model.skops, signature.json, metrics.json and model_card.md into OUT_DIR.",
+        "model.skops, model.trees, signature.json, metrics.json and model_card.md into OUT_DIR.",
     )
     parser.add_argument("--features", nargs="+", required=True, help="train.parquet, test.parquet and manifest.json")
     parser.add_argument("--config", required=True, help="training config (model/configs/training.json)")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from services.launch import ServiceProcess, free_port, get, post_json
-from services.predict.tests.support import RECORD, synthetic_frame, write_model
+from model.testing import synthetic_raw
+from services.launch import ServiceProcess, get, post_json
+from services.predict.tests.support import RECORD, write_model
+from tools.ports import free_port
 
 API_KEY = "integration-key-5f2c"
 FIELDS = list(RECORD)
@@ -109,7 +111,7 @@ def test_api_answers_what_predict_answers(stack):
 
 
 def test_batch_through_the_api_keeps_order(stack):
-    records = synthetic_frame(1000, seed=11)[FIELDS].to_dict(orient="records")
+    records = synthetic_raw(1000, seed=11)[FIELDS].to_dict(orient="records")
     status, body, _ = post_json(stack["api_url"] + "/v1/predict", {"records": records}, AUTH)
     assert status == 200
     assert len(body["predictions"]) == 1000

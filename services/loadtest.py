@@ -1,30 +1,51 @@
-"""Load benchmark of the services on loopback: `bazel run //services:loadtest -- --help`.
+"""Load benchmark of the services as a user sees them: `bazel run //services:loadtest -- --help`.
 
-Starts predict and api from their Bazel binaries (unless --predict-url/--api-url point at running
-ones), drives them with keep-alive HTTP/1.1 connections, and prints requests/s and latency
-percentiles for single-record and batch requests, straight to predict and through the api, plus
-the ratio of batch rows/s to calling the model's predict in-process. Bounded in requests and time.
+Starts a minimal FastAPI app (the framework's ceiling), predict and api from their Bazel binaries
+on loopback, then measures, all in one run so the ratios compare like with like:
+  - start-up: process start to the first 200 on /readyz;
+  - closed loop with wrk (C, one thread) at 1, 10 and 50 connections: requests/s, p50/p99;
+  - 1,000-record batches to predict: rows/s;
+  - open loop at a fixed arrival rate (predict 1,000/s, api 500/s; latency counted from each
+    request's scheduled send time, so a stalled server cannot hide its queue);
+  - CPU ms per request of each server process (from /proc, the whole process group).
+Prints the targets of issue 12 next to the numbers. Bounded: every run has a fixed duration.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import pandas as pd
 import uvloop
-from threadpoolctl import threadpool_limits
 
 from model.artifact import bundled_model_dir
-from services.launch import ServiceProcess, free_port, get
+from services.launch import ServiceProcess
+from tools.ports import free_port
+from tools.user_paths import user_path
 
 API_KEY = "loadtest-key"
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+# (what, target) printed with the measured value; the check is done on the printed numbers.
+TARGETS = {
+    "predict_p50_1conn_ms": 2.0,
+    "predict_rps_50conn": 1500.0,
+    "predict_ratio_to_baseline_50conn": 0.5,
+    "predict_batch_rows_per_s": 100_000.0,
+    "predict_open_p99_ms": 50.0,
+    "api_open_p99_ms": 50.0,
+    "readyz_seconds": 3.0,
+}
 
 
 def log(message: str) -> None:
@@ -32,130 +53,167 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-class Result:
-    """Latencies and failures of one scenario."""
-
-    def __init__(self, name: str, rows_per_request: int, concurrency: int) -> None:
-        self.name = name
-        self.rows_per_request = rows_per_request
-        self.concurrency = concurrency
-        self.latencies: list[float] = []
-        self.errors: dict[str, int] = {}
-        self.sent = 0
-        self.elapsed = 0.0
-        self.cpu_ms: dict[str, float] = {}
-
-    def summary(self) -> dict:
-        """Throughput and latency percentiles (ms) of the scenario."""
-        ok = len(self.latencies)
-        lat = np.asarray(self.latencies) * 1000 if ok else np.asarray([np.nan])
-        return {
-            "scenario": self.name,
-            "concurrency": self.concurrency,
-            "rows_per_request": self.rows_per_request,
-            "requests_sent": self.sent,
-            "ok": ok,
-            "errors": sum(self.errors.values()),
-            "error_kinds": self.errors,
-            "lost": self.sent - ok - sum(self.errors.values()),
-            "seconds": round(self.elapsed, 3),
-            "requests_per_s": round(ok / self.elapsed, 1) if self.elapsed else 0.0,
-            "rows_per_s": round(ok * self.rows_per_request / self.elapsed, 1) if self.elapsed else 0.0,
-            "p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "p95_ms": round(float(np.percentile(lat, 95)), 2),
-            "p99_ms": round(float(np.percentile(lat, 99)), 2),
-            "max_ms": round(float(lat.max()), 2),
-            "cpu_ms_per_request": self.cpu_ms,
-        }
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group ``pgid`` (from /proc)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # After the ")" of the command name: state ppid pgrp ... utime(12th) stime(13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
-def build_request(url: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-    """One pre-encoded HTTP/1.1 keep-alive POST (the client then costs almost nothing per request)."""
-    host = urlsplit(url).netloc
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json", f"Content-Length: {len(body)}"]
-    lines += [f"{key}: {value}" for key, value in headers.items()]
+_WRK_SCRIPT = """
+wrk.method = "POST"
+local f = assert(io.open(os.getenv("LOADTEST_BODY"), "rb"))
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+local key = os.getenv("LOADTEST_API_KEY")
+if key and key ~= "" then wrk.headers["X-API-Key"] = key end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("LOADTEST %d %d %d %d %.1f %.1f %.1f\\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def run_wrk(wrk: str, target: tuple[str, str], body: Path, connections: int, seconds: float) -> dict:
+    """One closed-loop wrk run (one thread): requests/s, non-2xx and socket errors, p50/p99/max in ms.
+
+    Args:
+        wrk: the wrk binary.
+        target: (URL, API key or "").
+        body: file holding the JSON body.
+        connections: open connections, each sending its next request when the last is answered.
+        seconds: duration.
+    """
+    url, api_key = target
+    script = body.with_suffix(".lua")
+    script.write_text(_WRK_SCRIPT)
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), url]
+    env = {**os.environ, "LOADTEST_BODY": str(body), "LOADTEST_API_KEY": api_key}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("LOADTEST ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result (exit {out.returncode}): {out.stdout[-500:]} {out.stderr[-500:]}")
+    requests, duration_us, status_errors, socket_errors, p50, p99, worst = line.split()[1:]
+    seconds_run = int(duration_us) / 1e6
+    return {
+        "requests": int(requests),
+        "requests_per_s": round(int(requests) / seconds_run, 1),
+        "non_2xx": int(status_errors),
+        "socket_errors": int(socket_errors),
+        "p50_ms": round(float(p50) / 1000, 3),
+        "p99_ms": round(float(p99) / 1000, 3),
+        "max_ms": round(float(worst) / 1000, 3),
+    }
+
+
+def http_request(url: str, body: bytes, api_key: str = "") -> bytes:
+    """A pre-encoded HTTP/1.1 keep-alive POST."""
+    parts = urlsplit(url)
+    lines = [
+        f"POST {parts.path} HTTP/1.1",
+        f"Host: {parts.netloc}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
+    if api_key:
+        lines.append(f"X-API-Key: {api_key}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _connection(url: str, request: bytes, result: Result, budget: list[int], deadline: float) -> None:
-    parts = urlsplit(url)
-    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    try:
-        while budget[0] > 0 and time.perf_counter() < deadline:
-            budget[0] -= 1
-            result.sent += 1
-            started = time.perf_counter()
-            try:
-                writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                await reader.readexactly(length)
-            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
-                result.errors[type(error).__name__] = result.errors.get(type(error).__name__, 0) + 1
-                writer.close()
-                reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-                continue
-            if status == 200:
-                result.latencies.append(time.perf_counter() - started)
-            else:
-                result.errors[f"HTTP {status}"] = result.errors.get(f"HTTP {status}", 0) + 1
-    finally:
-        writer.close()
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head[9:12])
 
 
-def cpu_seconds(url: str) -> float:
-    """process_cpu_seconds_total of the service at ``url`` (from its /metrics)."""
-    text = get(url + "/metrics")[1].decode()
-    for line in text.splitlines():
-        if line.startswith("process_cpu_seconds_total "):
-            return float(line.split()[1])
-    return float("nan")
+async def open_loop(url: str, request: bytes, rate: float, seconds: float, max_connections: int = 512) -> dict:
+    """Send ``rate`` requests/s for ``seconds`` whatever the answers' pace; latency from the scheduled time.
 
-
-async def drive(name: str, url: str, path: str, payload: object, rows: int, args, headers=None) -> Result:
-    """Run one scenario: ``concurrency`` connections share a request budget and a time limit."""
-    concurrency = args.concurrency if rows == 1 else args.batch_concurrency
-    requests = args.requests if rows == 1 else args.batch_requests
-    request = build_request(url, path, json.dumps(payload).encode(), headers or {})
-    # Warm-up: connections, caches, the first model calls.
-    warm = Result(name, rows, concurrency)
-    await asyncio.gather(
-        *(_connection(url, request, warm, [5], time.perf_counter() + 10) for _ in range(min(concurrency, 8)))
-    )
-    result = Result(name, rows, concurrency)
-    budget = [requests]
-    started = time.perf_counter()
-    deadline = started + args.seconds
-    await asyncio.gather(*(_connection(url, request, result, budget, deadline) for _ in range(concurrency)))
-    result.elapsed = time.perf_counter() - started
-    return result
-
-
-def in_process_rows_per_s(model_dir: Path, frame: pd.DataFrame, seconds: float) -> dict[str, float]:
-    """Rows/s of calling the model's predict directly on ``frame`` (the same batch the services get),
-    with the default OpenMP threads and with one thread (what the predict service uses).
+    Connections are reused when idle and opened when none is (up to ``max_connections``; a
+    request that finds none is counted as dropped, not delayed).
     """
-    from model.artifact import load_model
+    parts = urlsplit(url)
+    loop = asyncio.get_running_loop()
+    idle: deque = deque()
+    opened = [0]
+    latencies: list[float] = []
+    errors = {"non_2xx": 0, "socket": 0, "dropped": 0}
 
-    model = load_model(model_dir)
-    out = {}
-    for label, threads in (("default threads", None), ("1 thread", 1)):
-        with threadpool_limits(threads, "openmp"):
-            model.predict(frame)
-            calls, started = 0, time.perf_counter()
-            while time.perf_counter() - started < seconds:
-                model.predict(frame)
-                calls += 1
-            out[label] = calls * len(frame) / (time.perf_counter() - started)
-    return out
+    async def one(scheduled: float) -> None:
+        if idle:
+            connection = idle.pop()
+        elif opened[0] < max_connections:
+            opened[0] += 1
+            try:
+                connection = await asyncio.open_connection(parts.hostname, parts.port)
+            except OSError:
+                opened[0] -= 1
+                errors["socket"] += 1
+                return
+        else:
+            errors["dropped"] += 1
+            return
+        try:
+            status = await _exchange(*connection, request)
+        except OSError, asyncio.IncompleteReadError, ValueError:
+            errors["socket"] += 1
+            opened[0] -= 1
+            connection[1].close()
+            return
+        latencies.append(loop.time() - scheduled)
+        if status != HTTPStatus.OK:
+            errors["non_2xx"] += 1
+        idle.append(connection)
+
+    total = int(rate * seconds)
+    tasks = set()
+    start = loop.time() + 0.1
+    sent = 0
+    while sent < total:
+        now = loop.time()
+        due = min(total, int((now - start) * rate) + 1)
+        while sent < due:
+            task = asyncio.ensure_future(one(start + sent / rate))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
+    if tasks:
+        await asyncio.wait(tasks, timeout=30)
+    for connection in idle:
+        connection[1].close()
+    lat = np.asarray(latencies) * 1000 if latencies else np.asarray([np.nan])
+    return {
+        "rate": rate,
+        "sent": total,
+        "answered": len(latencies),
+        **errors,
+        "p50_ms": round(float(np.percentile(lat, 50)), 3),
+        "p99_ms": round(float(np.percentile(lat, 99)), 3),
+        "max_ms": round(float(lat.max()), 3),
+        "connections_used": opened[0],
+    }
 
 
 def sample_records(model_dir: Path, rows: int) -> list[dict]:
-    """Plausible records: each input drawn uniformly from the middle half of its signature range."""
+    """Plausible records: each input drawn uniformly from the lower middle of its signature range."""
     signature = json.loads((model_dir / "signature.json").read_text())
     rng = np.random.default_rng(0)
     columns = {}
@@ -163,147 +221,202 @@ def sample_records(model_dir: Path, rows: int) -> list[dict]:
         low, high = float(item["minimum"]), float(item["maximum"])
         span = high - low
         columns[item["name"]] = rng.uniform(low + span / 8, low + span / 4, rows)
-    return pd.DataFrame(columns).to_dict(orient="records")
+    return [{name: float(values[i]) for name, values in columns.items()} for i in range(rows)]
+
+
+class Server:
+    """A started service: its URL, process and start-up time."""
+
+    def __init__(self, name: str, binary: str, args: list[str], env: dict[str, str], workdir: Path) -> None:
+        """Start ``binary`` on a free port and wait for /readyz (timing it)."""
+        self.name = name
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        started = time.monotonic()
+        self.process = ServiceProcess(
+            binary, ["--host", "127.0.0.1", "--port", str(port), *args], env, workdir / f"{name}.log"
+        )
+        self.process.wait_until(self.url + "/readyz", timeout=120)
+        self.readyz_seconds = round(time.monotonic() - started, 2)
+        log(f"{name}: ready in {self.readyz_seconds} s at {self.url}")
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by the service's whole process group."""
+        return group_cpu_seconds(self.process.process.pid)
+
+
+def measure(servers: list[Server], run) -> tuple[dict, dict[str, float]]:
+    """Run ``run()`` and return its result and the CPU seconds each server used meanwhile."""
+    before = {s.name: s.cpu() for s in servers}
+    result = run()
+    return result, {s.name: s.cpu() - before[s.name] for s in servers}
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The benchmark's command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", help="model directory (default: //model:model from the runfiles)")
+    parser.add_argument("--predict-serve", required=True, help="the predict binary (set by the BUILD target)")
+    parser.add_argument("--api-serve", required=True, help="the api binary (set by the BUILD target)")
+    parser.add_argument("--baseline-serve", required=True, help="the minimal FastAPI binary (set by the BUILD target)")
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="the wrk binary")
+    parser.add_argument("--connections", default="1,10,50", help="closed-loop connection counts")
+    parser.add_argument("--seconds", type=float, default=6.0, help="duration of each closed-loop run")
+    parser.add_argument("--open-seconds", type=float, default=6.0, help="duration of each open-loop run")
+    parser.add_argument("--predict-rate", type=float, default=1000.0, help="open-loop requests/s to predict")
+    parser.add_argument("--api-rate", type=float, default=500.0, help="open-loop requests/s to api")
+    parser.add_argument("--batch-rows", type=int, default=1000, help="records per batch request")
+    parser.add_argument("--batch-connections", type=int, default=4, help="connections for batch requests")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser, parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the scenarios and print one line per scenario (or JSON with --json)."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--model-dir",
-        help="model directory (default: //model:model from runfiles, else a small synthetic model trained here)",
-    )
-    parser.add_argument("--predict-serve", help="the predict service binary (set by the BUILD target)")
-    parser.add_argument("--api-serve", help="the api service binary (set by the BUILD target)")
-    parser.add_argument("--predict-url", help="use this running predict service instead of starting one")
-    parser.add_argument("--api-url", help="use this running api service instead of starting one (needs --api-key)")
-    parser.add_argument("--api-key", default=API_KEY, help="API key for --api-url")
-    parser.add_argument("--concurrency", type=int, default=50, help="connections for single-record requests")
-    parser.add_argument("--batch-concurrency", type=int, default=4, help="connections for batch requests")
-    parser.add_argument("--batch-rows", type=int, default=1000, help="records per batch request")
-    parser.add_argument("--requests", type=int, default=20000, help="most single-record requests per scenario")
-    parser.add_argument("--batch-requests", type=int, default=300, help="most batch requests per scenario")
-    parser.add_argument("--seconds", type=float, default=15.0, help="most seconds per scenario")
-    parser.add_argument("--access-log", action="store_true", help="keep per-request access logs on (default off)")
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=["predict-single", "predict-batch", "api-single", "api-batch"],
-        help="run only these scenarios (repeatable; default: all)",
-    )
-    parser.add_argument("--keep-logs", action="store_true", help="print the tail of each service's log")
-    parser.add_argument("--json", action="store_true", help="print results as JSON")
-    args = parser.parse_args(argv)
+    """Run the scenarios and print the results (a table, or JSON with --json)."""
+    parser, args = parse_args(argv)
 
-    base = Path(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
+    model_dir = user_path(args.model_dir) if args.model_dir else bundled_model_dir()
+    if model_dir is None:
+        parser.error("no model in the runfiles; pass --model-dir")
     workdir = Path(tempfile.mkdtemp(prefix="loadtest-"))
-    if args.model_dir:
-        model_dir = base / args.model_dir
-    elif (model_dir := bundled_model_dir()) is None:
-        from services.predict.tests.support import write_model
+    log(f"model: {model_dir}; logs and bodies: {workdir}; load average before: {os.getloadavg()}")
+    records = sample_records(model_dir, args.batch_rows)
+    single_body, batch_body = workdir / "single.json", workdir / "batch.json"
+    single_body.write_text(json.dumps(records[0]))
+    batch_body.write_text(json.dumps({"records": records}))
 
-        log("no model in runfiles and no --model-dir: training a small synthetic model for the benchmark")
-        model_dir = write_model(workdir / "model")
-    log(f"model: {model_dir}; service logs: {workdir}")
-
-    processes: list[ServiceProcess] = []
+    servers: list[Server] = []
+    report: dict = {"cpus": os.cpu_count(), "closed": [], "open": [], "targets": TARGETS}
     try:
-        access = "true" if args.access_log else "false"
-        predict_url = args.predict_url
-        if predict_url is None:
-            port = free_port()
-            predict_url = f"http://127.0.0.1:{port}"
-            processes.append(
-                ServiceProcess(
-                    args.predict_serve,
-                    ["--host", "127.0.0.1", "--port", str(port), "--model-dir", str(model_dir)],
-                    {"PREDICT_ACCESS_LOG": access, "PREDICT_MAX_BATCH_SIZE": str(max(1000, args.batch_rows))},
-                    workdir / "predict.log",
-                )
+        servers.append(Server("baseline", args.baseline_serve, [], {}, workdir))
+        servers.append(
+            Server(
+                "predict",
+                args.predict_serve,
+                ["--model-dir", str(model_dir)],
+                {"PREDICT_ACCESS_LOG": "false", "PREDICT_MAX_BATCH_SIZE": str(max(1000, args.batch_rows))},
+                workdir,
             )
-            processes[-1].wait_until(predict_url + "/readyz")
-        api_url, api_key = args.api_url, args.api_key
-        if api_url is None:
-            port = free_port()
-            api_url, api_key = f"http://127.0.0.1:{port}", API_KEY
-            processes.append(
-                ServiceProcess(
-                    args.api_serve,
-                    ["--host", "127.0.0.1", "--port", str(port), "--predict-url", predict_url],
-                    {
-                        "API_API_KEY": API_KEY,
-                        "API_ACCESS_LOG": access,
-                        "API_MAX_BATCH_SIZE": str(max(1000, args.batch_rows)),
-                    },
-                    workdir / "api.log",
-                )
+        )
+        predict_url = servers[1].url
+        servers.append(
+            Server(
+                "api",
+                args.api_serve,
+                ["--predict-url", predict_url],
+                {
+                    "API_API_KEY": API_KEY,
+                    "API_ACCESS_LOG": "false",
+                    "API_MAX_BATCH_SIZE": str(max(1000, args.batch_rows)),
+                },
+                workdir,
             )
-            processes[-1].wait_until(api_url + "/readyz")
+        )
+        report["readyz_seconds"] = {s.name: s.readyz_seconds for s in servers}
+        by_name = {s.name: s for s in servers}
+        plan = [
+            (name, c, single_body, 1)
+            for name in ("baseline", "predict", "api")
+            for c in map(int, args.connections.split(","))
+        ]
+        plan.append(("predict", args.batch_connections, batch_body, args.batch_rows))
+        for name, connections, body, rows in plan:
+            key = API_KEY if name == "api" else ""
+            url = by_name[name].url + "/v1/predict"
+            log(f"closed loop: {name}, {connections} connections, {rows} row(s) per request, {args.seconds:g} s")
+            run_wrk(args.wrk, (url, key), body, connections, 1.0)  # warm-up
+            result, cpu = measure(servers, lambda: run_wrk(args.wrk, (url, key), body, connections, args.seconds))  # noqa: B023
+            result.update(server=name, connections=connections, rows_per_request=rows)
+            result["rows_per_s"] = round(result["requests_per_s"] * rows, 1)
+            result["cpu_ms_per_request"] = {
+                k: round(v * 1000 / max(1, result["requests"]), 3) for k, v in cpu.items() if v > 0
+            }
+            report["closed"].append(result)
 
-        records = sample_records(model_dir, args.batch_rows)
-        single, batch = records[0], {"records": records}
-        auth = {"X-API-Key": api_key}
-
-        async def scenarios() -> list[Result]:
-            out = []
-            for name, url, payload, rows, headers in (
-                ("predict single", predict_url, single, 1, None),
-                ("predict batch", predict_url, batch, args.batch_rows, None),
-                ("api single", api_url, single, 1, auth),
-                ("api batch", api_url, batch, args.batch_rows, auth),
-            ):
-                if args.only and name.replace(" ", "-") not in args.only:
-                    continue
-                log(f"running {name} ...")
-                before = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
-                result = await drive(name, url, "/v1/predict", payload, rows, args, headers)
-                after = {key: cpu_seconds(u) for key, u in (("predict", predict_url), ("api", api_url))}
-                # Includes the warm-up requests; CPU per request of each service process.
-                total = len(result.latencies) + 8 * 5
-                result.cpu_ms = {key: round((after[key] - before[key]) * 1000 / total, 2) for key in before}
-                out.append(result)
-            return out
-
-        results = [result.summary() for result in uvloop.run(scenarios())]
-        log("measuring in-process model.predict ...")
-        frame = pd.DataFrame(records)
-        direct = in_process_rows_per_s(model_dir, frame, seconds=min(args.seconds, 5.0))
-        if args.keep_logs:
-            for process in processes:
-                log(f"--- {process.log_path}:\n{process.log_tail(5)}")
+        for name, rate in (("predict", args.predict_rate), ("api", args.api_rate)):
+            key = API_KEY if name == "api" else ""
+            request = http_request(by_name[name].url + "/v1/predict", single_body.read_bytes(), key)
+            log(f"open loop: {name} at {rate:g} requests/s for {args.open_seconds:g} s")
+            result, cpu = measure(
+                servers,
+                lambda: uvloop.run(open_loop(by_name[name].url + "/v1/predict", request, rate, args.open_seconds)),  # noqa: B023
+            )
+            result["server"] = name
+            result["cpu_ms_per_request"] = {
+                k: round(v * 1000 / max(1, result["sent"]), 3) for k, v in cpu.items() if v > 0
+            }
+            report["open"].append(result)
     finally:
-        for process in processes:
-            process.stop()
-
-    # The stricter comparison: against the faster of the two in-process measurements.
-    best = max(direct.values())
-    ratios = {r["scenario"]: round(r["rows_per_s"] / best, 3) for r in results if r["rows_per_request"] > 1}
-    report = {
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
-        "in_process_rows_per_s": {key: round(value, 1) for key, value in direct.items()},
-        "batch_ratio_to_in_process": ratios,
-        "scenarios": results,
-    }
+        for server in reversed(servers):
+            server.process.stop()
+    report["load_average_after"] = os.getloadavg()
+    report["summary"] = summarize(report)
     if args.json:
         print(json.dumps(report, indent=2))
-        return 0
-    print(
-        f"{'scenario':<16}{'conc':>5}{'rows':>6}{'ok':>8}{'err':>5}{'lost':>5}{'req/s':>9}{'rows/s':>11}"
-        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}  cpu ms/req (predict, api)"
-    )
-    for r in results:
-        print(
-            f"{r['scenario']:<16}{r['concurrency']:>5}{r['rows_per_request']:>6}{r['ok']:>8}{r['errors']:>5}"
-            f"{r['lost']:>5}{r['requests_per_s']:>9}{r['rows_per_s']:>11}{r['p50_ms']:>8}{r['p95_ms']:>8}"
-            f"{r['p99_ms']:>8}  {r['cpu_ms_per_request'].get('predict')}, {r['cpu_ms_per_request'].get('api')}"
-        )
-    for label, value in direct.items():
-        print(f"in-process model.predict on {args.batch_rows} rows ({label}): {value:,.0f} rows/s")
-    for name, ratio in ratios.items():
-        print(f"batch ratio ({name} rows/s / best in-process rows/s): {ratio}")
-    print(f"cpus: {os.cpu_count()}, load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    else:
+        print_report(report)
     return 0
+
+
+def summarize(report: dict) -> dict:
+    """The numbers the targets are about, from the raw results."""
+    closed = {(r["server"], r["connections"], r["rows_per_request"]): r for r in report["closed"]}
+    opened = {r["server"]: r for r in report["open"]}
+    top = max(c for (_, c, rows) in closed if rows == 1)
+    summary = {
+        "predict_p50_1conn_ms": closed.get(("predict", 1, 1), {}).get("p50_ms"),
+        "predict_rps_50conn": closed[("predict", top, 1)]["requests_per_s"],
+        "predict_ratio_to_baseline_50conn": round(
+            closed[("predict", top, 1)]["requests_per_s"] / closed[("baseline", top, 1)]["requests_per_s"], 3
+        ),
+        "api_ratio_to_predict_50conn": round(
+            closed[("api", top, 1)]["requests_per_s"] / closed[("predict", top, 1)]["requests_per_s"], 3
+        ),
+        "predict_batch_rows_per_s": next(r["rows_per_s"] for r in report["closed"] if r["rows_per_request"] > 1),
+        "predict_open_p99_ms": opened["predict"]["p99_ms"],
+        "api_open_p99_ms": opened["api"]["p99_ms"],
+        "readyz_seconds": max(report["readyz_seconds"][name] for name in ("predict", "api")),
+    }
+    return summary
+
+
+def print_report(report: dict) -> None:
+    """Human-readable tables and the targets."""
+    print(
+        f"{'closed loop (wrk)':<20}{'conns':>6}{'rows':>6}{'req/s':>10}{'rows/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'errors':>8}  cpu ms/request per process"
+    )
+    for r in report["closed"]:
+        errors = r["non_2xx"] + r["socket_errors"]
+        cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_request"].items())
+        print(
+            f"{r['server']:<20}{r['connections']:>6}{r['rows_per_request']:>6}{r['requests_per_s']:>10}"
+            f"{r['rows_per_s']:>11}{r['p50_ms']:>9}{r['p99_ms']:>9}{errors:>8}  {cpu}"
+        )
+    print(
+        f"\n{'open loop':<20}{'rate':>8}{'sent':>8}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'dropped':>9}{'errors':>8}  cpu ms/request per process"
+    )
+    for r in report["open"]:
+        cpu = ", ".join(f"{k} {v}" for k, v in r["cpu_ms_per_request"].items())
+        print(
+            f"{r['server']:<20}{r['rate']:>8g}{r['sent']:>8}{r['answered']:>10}{r['p50_ms']:>9}{r['p99_ms']:>9}"
+            f"{r['max_ms']:>9}{r['dropped']:>9}{r['non_2xx'] + r['socket']:>8}  {cpu}"
+        )
+    print("\nstart-up to /readyz 200: " + ", ".join(f"{k} {v} s" for k, v in report["readyz_seconds"].items()))
+    print("\ntargets (issue 12)                     measured     target")
+    for key, target in TARGETS.items():
+        value = report["summary"][key]
+        lower_is_better = key.endswith(("_ms", "_seconds"))
+        met = value is not None and (value <= target if lower_is_better else value >= target)
+        print(
+            f"  {key:<36}{value!s:>10}  {'<=' if lower_is_better else '>='} {target:<10g} {'met' if met else 'MISSED'}"
+        )
+    print(f"  api_ratio_to_predict_50conn (info)  {report['summary']['api_ratio_to_predict_50conn']:>10}")
+    print(
+        f"\ncpus: {report['cpus']}; load average after: {', '.join(f'{x:.2f}' for x in report['load_average_after'])} "
+        "(the machine is shared: compare ratios against the baseline measured in this run)"
+    )
 
 
 if __name__ == "__main__":

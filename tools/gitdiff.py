@@ -1,4 +1,4 @@
-"""The files changed between two git revisions, with renames and deletions kept apart."""
+"""The files changed between two git revisions, with renames and deletions kept apart; the one git runner."""
 
 import subprocess
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ def parse_name_status(output: str) -> list[Change]:
         output: the raw NUL-separated output.
 
     Raises:
+        GitError: on an unmerged path (a merge or rebase stopped on a conflict).
         ValueError: on output that does not follow git's format.
     """
     fields = output.split("\0")
@@ -52,6 +53,9 @@ def parse_name_status(output: str) -> list[Change]:
                 raise ValueError(f"truncated entry at field {i}: {status!r}")
             changes.append(Change(kind, fields[i + 1]))
             i += 2
+        elif kind == "U":
+            path = fields[i + 1] if i + 1 < len(fields) else "?"
+            raise GitError(f"{path} is unmerged (a merge or rebase stopped on a conflict): resolve it first")
         else:
             raise ValueError(f"unexpected git status {status!r} at field {i}")
     return changes
@@ -66,18 +70,29 @@ def changed_files(repo: Path, base: str, head: str | None = None) -> list[Change
         head: the head revision, or None for the working tree.
 
     Raises:
-        GitError: when a revision does not exist or git fails.
+        GitError: when a revision does not exist, a path is unmerged or git fails.
     """
+    if head is None:
+        # A stopped merge or rebase: diffing the working tree against a commit reports the
+        # conflicted files as plain modifications (conflict markers and all), so ask the index.
+        unmerged = [p for p in git(repo, "diff", "--name-only", "-z", "--diff-filter=U").split("\0") if p]
+        if unmerged:
+            raise GitError(f"{unmerged[0]} is unmerged (a merge or rebase stopped on a conflict): resolve it first")
     revs = [base] if head is None else [base, head]
-    output = _git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
+    output = git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
     changes = parse_name_status(output)
     if head is None:
-        untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "-z")
+        untracked = git(repo, "ls-files", "--others", "--exclude-standard", "-z")
         changes += [Change("A", p) for p in untracked.split("\0") if p]
     return changes
 
 
-def _git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str) -> str:
+    """Run ``git -C repo ARGS`` and return its stdout.
+
+    Raises:
+        GitError: on a non-zero exit, with git's own message.
+    """
     result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args[:2])} failed: {result.stderr.strip()}")

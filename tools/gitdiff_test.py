@@ -61,3 +61,8 @@ def test_malformed_output_is_rejected():
         parse_name_status("X\0f.py\0")
     with pytest.raises(ValueError, match="truncated"):
         parse_name_status("R100\0only-old.py\0")
+
+
+def test_unmerged_status_line_is_a_git_error_not_a_value_error():
+    with pytest.raises(GitError, match=r"a\.txt is unmerged"):
+        parse_name_status("U\0a.txt\0")

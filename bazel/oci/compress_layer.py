@@ -19,9 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     ocilib.gzip_file(args.tar, args.blob)
     descriptor = {
         "mediaType": ocilib.MEDIA_LAYER_GZIP,
-        "digest": ocilib.sha256_file(args.blob),
+        "digest": ocilib.file_digest(args.blob),
         "size": os.path.getsize(args.blob),
-        "diff_id": ocilib.sha256_file(args.tar),
+        "diff_id": ocilib.file_digest(args.tar),
     }
     with open(args.descriptor, "w") as handle:
         json.dump(descriptor, handle, sort_keys=True)

@@ -18,6 +18,9 @@ DROP_PREFIXES = ("usr/share/man/", "usr/share/info/", "usr/share/lintian/", "usr
 
 NONROOT_UID = 65532
 
+# Where the base's Python standard library lives (its .py files get bytecode in the layer).
+STDLIB_PREFIX = "usr/lib/python3"
+
 
 def read_ar(path: str) -> dict[str, bytes]:
     """Returns the members of a .deb (an `ar` archive) by name."""
@@ -124,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     for deb in args.debs:
         controls.append(extract_deb(deb, entries))
     system_files(entries)
+    # Debian compiles the stdlib's bytecode in a maintainer script, which extracting skips: add
+    # it here (unchecked-hash, reproducible), or every start of the image compiles it again.
+    sources = sorted(p for p, e in entries.items() if p.startswith(STDLIB_PREFIX) and p.endswith(".py") and e.data)
+    for entry in filter(None, (ocilib.bytecode_entry(entries[path]) for path in sources)):
+        entries[entry.path] = entry
     ocilib.write_tar(entries.values(), args.output)
     if args.packages_list:
         with open(args.packages_list, "w") as handle:

@@ -225,9 +225,13 @@ def _py_image_layers_impl(ctx):
     for lines, files, output in layers:
         manifest = ctx.actions.declare_file(output.basename + ".manifest")
         ctx.actions.write(manifest, "\n".join(sorted(lines)) + "\n")
+
+        # Code layers carry precompiled, unchecked-hash bytecode: the image then starts without
+        # compiling every module (PYTHONDONTWRITEBYTECODE keeps it from trying) and stays reproducible.
+        pyc = ["--pyc"] if ctx.attr.precompile and output != ctx.outputs.data else []
         ctx.actions.run(
             executable = ctx.executable._py_layer,
-            arguments = ["--manifest", manifest.path, "--output", output.path],
+            arguments = ["--manifest", manifest.path, "--output", output.path] + pyc,
             inputs = [manifest] + files,
             outputs = [output],
             mnemonic = "OciPyLayer",
@@ -262,6 +266,10 @@ py_image_layers = rule(
         "data": attr.label_list(allow_files = True, doc = "More files for the image, at their runfiles paths (a model)."),
         "prefix": attr.string(default = "/app", doc = "Where the runfiles tree goes in the image."),
         "interpreter": attr.string(default = "/usr/bin/python3.14", doc = "The base image's Python."),
+        "precompile": attr.bool(
+            default = True,
+            doc = "Add unchecked-hash .pyc files to the code layers (the build's Python must be the image's minor version).",
+        ),
         "_py_layer": attr.label(default = "//bazel/oci:py_layer", **_TOOL),
     },
     outputs = {
@@ -474,6 +482,9 @@ def oci_image_test(
         main = "//bazel/oci:image_test_main.py",
         args = args,
         data = [image] + sidecar_data + data,
-        deps = ["//bazel/oci:ocilib"],
+        deps = [
+            "//bazel/oci:ocilib",
+            "//tools:ports",
+        ],
         **kwargs
     )

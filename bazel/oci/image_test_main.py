@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -23,13 +22,30 @@ import urllib.request
 from pathlib import Path
 
 from bazel.oci import ocilib
+from tools.ports import free_port
 
 # Names that must not ship in application layers.
 SECRET_NAMES = frozenset(
     {".env", ".netrc", ".pypirc", "id_rsa", "id_ed25519", "credentials", ".git-credentials", "user.bazelrc", ".bazelrc"}
 )
 SECRET_SUFFIXES = (".key", ".p12", ".pfx")
-LEFTOVER_PARTS = frozenset({"__pycache__", ".git", ".pytest_cache", ".ruff_cache", ".mypy_cache"})
+LEFTOVER_PARTS = frozenset({".git", ".pytest_cache", ".ruff_cache", ".mypy_cache"})
+
+# PEP 552 flags of a bytecode file that never consults its source: what py_layer writes. A pyc
+# with other flags (a timestamp one) was left by running something during the build.
+_UNCHECKED_HASH_FLAGS = (1).to_bytes(4, "little")
+
+
+def leftover(name: str, member: tarfile.TarInfo, data: bytes | None) -> bool:
+    """True for VCS or tool caches, .pyo files, and bytecode that py_layer did not write."""
+    parts = name.split("/")
+    if not LEFTOVER_PARTS.isdisjoint(parts) or parts[-1].endswith(".pyo"):
+        return True
+    if "__pycache__" in parts[:-1]:
+        # py_layer's bytecode: a .pyc directly in __pycache__, unchecked-hash when its header is read.
+        wrong_place = parts[-2] != "__pycache__" or not parts[-1].endswith(".pyc")
+        return wrong_place or (data is not None and data[4:8] != _UNCHECKED_HASH_FLAGS)
+    return parts[-1].endswith(".pyc") or (parts[-1] == "__pycache__" and not member.isdir())
 
 
 def fail(message: str) -> None:
@@ -72,9 +88,8 @@ def check_structure(layout: Path, config: dict, manifest: dict, args: argparse.N
     for index, descriptor in enumerate(layers[1:], start=1):
         is_app = index >= 2  # past base and third-party: data and application layers
         for name, member, data in layer_names(layout, descriptor):
-            parts = name.split("/")
-            base = parts[-1]
-            if not LEFTOVER_PARTS.isdisjoint(parts) or base.endswith((".pyc", ".pyo")):
+            base = name.split("/")[-1]
+            if leftover(name, member, data):
                 problems.append(f"layer {index}: build leftover {name}")
             if member.mtime != ocilib.EPOCH or member.uid != 0:
                 problems.append(f"layer {index}: {name} has mtime {member.mtime} uid {member.uid}")
@@ -107,13 +122,6 @@ def resolve_in_root(rootfs: Path, path: str) -> Path:
             continue
         current = candidate
     return current
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Character devices programs expect (major, minor); made with mknod, so no mount is needed.

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from bazel.oci import ocilib
+from tools.user_paths import user_path
 
 
 def uncompressed_size(blob: Path) -> int:
@@ -50,12 +51,6 @@ def human(size: int) -> str:
     return f"{size} B"
 
 
-def resolve(path: str) -> Path:
-    """Resolves a user path against the directory `bazel run` was started from."""
-    base = os.environ.get("BUILD_WORKING_DIRECTORY", ".")
-    return Path(base, path).resolve()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Prints the report; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -64,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", help="an older layout of the same image: blobs it has count as present")
     args = parser.parse_args(argv)
 
-    layout = resolve(args.layout)
+    layout = user_path(args.layout)
     digest, manifest, config = ocilib.load_layout(layout)
     history = [h for h in config.get("history", []) if not h.get("empty_layer")]
     known: set[str] = set()
     if args.against:
-        _, old_manifest, _ = ocilib.load_layout(resolve(args.against))
+        _, old_manifest, _ = ocilib.load_layout(user_path(args.against))
         known = {layer["digest"] for layer in old_manifest["layers"]} | {old_manifest["config"]["digest"]}
 
     def present(blob_digest: str) -> bool:

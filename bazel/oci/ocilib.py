@@ -2,15 +2,20 @@
 
 import gzip
 import hashlib
+import importlib.util
 import io
 import json
 import os
 import shutil
 import stat
+import sys
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib._bootstrap_external import _code_to_hash_pyc  # the bytes py_compile writes, without a file
 from pathlib import Path
+
+from tools.hashing import sha256_file
 
 # Every file in every layer gets this mtime; images carry the same fixed "created" time.
 EPOCH = 0
@@ -42,13 +47,9 @@ class Entry:
     gid: int = 0
 
 
-def sha256_file(path: str | Path) -> str:
-    """Returns "sha256:<hex>" of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256:" + digest.hexdigest()
+def file_digest(path: str | Path) -> str:
+    """Returns the OCI digest, "sha256:<hex>", of a file."""
+    return "sha256:" + sha256_file(path)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -122,6 +123,29 @@ def tree_entries(root: str | Path, prefix: str) -> list[Entry]:
             dest = os.path.normpath(os.path.join(prefix, rel, name))
             result.append(file_entry(dest, source))
     return result
+
+
+def bytecode_entry(entry: Entry) -> Entry | None:
+    """The ``__pycache__`` entry holding ``entry``'s bytecode, or None when the source does not compile.
+
+    Unchecked-hash pycs (PEP 552, ``PycInvalidationMode.UNCHECKED_HASH``): no timestamp, so the
+    layer is reproducible, and the interpreter never re-reads the source to validate them. The
+    code object names the file by its path in the image, as a traceback there should. The cache
+    tag is this interpreter's, which must be the image's Python (both are sid's 3.14).
+    """
+    if entry.source:
+        with open(entry.source, "rb") as handle:
+            source = handle.read()
+    else:
+        source = entry.data
+    try:
+        code = compile(source, "/" + entry.path, "exec", dont_inherit=True)
+    except SyntaxError, ValueError:
+        return None  # e.g. a template or a test fixture that is not meant to be imported
+    directory, name = os.path.split(entry.path)
+    cache = os.path.join(directory, "__pycache__", f"{name[:-3]}.{sys.implementation.cache_tag}.pyc")
+    data = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False))
+    return Entry(cache, "file", 0o644, data=data)
 
 
 def file_entry(dest: str, source: str) -> Entry:

@@ -1,7 +1,10 @@
 """Tests for the OCI helpers: deterministic layers, gzip, layouts and whiteouts."""
 
 import gzip
+import importlib.util
 import json
+import marshal
+import sys
 import tarfile
 from pathlib import Path
 
@@ -19,9 +22,9 @@ def _layer(tmp: Path, name: str, entries: list[Entry]) -> tuple[str, str]:
         json.dumps(
             {
                 "mediaType": ocilib.MEDIA_LAYER_GZIP,
-                "digest": ocilib.sha256_file(blob),
+                "digest": ocilib.file_digest(blob),
                 "size": blob.stat().st_size,
-                "diff_id": ocilib.sha256_file(tar),
+                "diff_id": ocilib.file_digest(tar),
             }
         )
     )
@@ -147,3 +150,23 @@ def test_push_recognises_registry_hosts():
     assert push.names_registry("registry.example.com/mlops/predict")
     assert push.names_registry("localhost/mlops/predict")
     assert not push.names_registry("mlops/predict")
+
+
+def test_bytecode_entry_is_an_unchecked_hash_pyc_that_loads_and_is_reproducible(tmp_path):
+    source = tmp_path / "mod.py"
+    source.write_text("VALUE = 6 * 7\n")
+    entry = ocilib.file_entry("app/pkg/mod.py", str(source))
+    first, second = ocilib.bytecode_entry(entry), ocilib.bytecode_entry(entry)
+    assert first.path == f"app/pkg/__pycache__/mod.{sys.implementation.cache_tag}.pyc"
+    assert first.data == second.data
+    assert first.data[:4] == importlib.util.MAGIC_NUMBER
+    assert int.from_bytes(first.data[4:8], "little") == 0b01  # hash-based, not checked against the source
+    namespace: dict = {}
+    exec(marshal.loads(first.data[16:]), namespace)
+    assert namespace["VALUE"] == 42
+
+
+def test_bytecode_entry_skips_sources_that_do_not_compile(tmp_path):
+    source = tmp_path / "template.py"
+    source.write_text("def {{ name }}():\n")
+    assert ocilib.bytecode_entry(ocilib.file_entry("app/template.py", str(source))) is None

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--manifest", required=True, help="lines of: path in image, TAB, source path")
     parser.add_argument("--output", required=True)
+    parser.add_argument("--pyc", action="store_true", help="add unchecked-hash bytecode for every .py file")
     args = parser.parse_args(argv)
 
     entries: dict[str, Entry] = {}
@@ -39,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
             for entry in found:
                 if not skipped(entry.path):
                     entries[entry.path] = entry
+    if args.pyc:
+        # Sorted, in one fresh process: marshal's output then depends only on the sources.
+        sources = sorted(path for path, entry in entries.items() if path.endswith(".py") and entry.source)
+        compiled = [ocilib.bytecode_entry(entries[path]) for path in sources]
+        for entry in filter(None, compiled):
+            entries[entry.path] = entry
+        failed = compiled.count(None)
+        print(f"py_layer: {len(sources) - failed} bytecode files, {failed} sources left uncompiled", file=sys.stderr)
     ocilib.write_tar(entries.values(), args.output)
     return 0
 

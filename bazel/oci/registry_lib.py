@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tools.ports import free_port
+
 DEFAULT_PORT = 5000
 BINARY = "docker-registry"
 
@@ -69,12 +71,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(wait_seconds: float = 20.0) -> dict:
     """Starts the registry if it is not running; returns its status."""
     running = status()
@@ -86,7 +82,7 @@ def start(wait_seconds: float = 20.0) -> dict:
     directory = state_dir()
     (directory / "storage").mkdir(parents=True, exist_ok=True)
     wanted = int(os.environ.get("MLOPS_REGISTRY_PORT", DEFAULT_PORT))  # 0: any free port
-    port = wanted if wanted and _port_free(wanted) else _free_port()
+    port = wanted if wanted and _port_free(wanted) else free_port()
     addr = f"127.0.0.1:{port}"
     config = directory / "config.yml"
     config.write_text(

@@ -16,7 +16,9 @@ def main(argv: list[str]) -> int:
         pytest's exit code; "no tests collected" counts as a failure so an empty test
         target cannot pass silently.
     """
-    args = ["-p", "no:cacheprovider", "-q", *argv]
+    # The rootdir is the runfiles' workspace root (the working directory), so pytest loads every
+    # conftest.py between it and a test file: a test in tests/api/routes/ gets tests/conftest.py.
+    args = ["-p", "no:cacheprovider", "-q", "--rootdir=.", *argv]
     # Bazel reads the JUnit XML for per-test results and counts.
     if xml_output := os.environ.get("XML_OUTPUT_FILE"):
         args.append(f"--junitxml={xml_output}")

@@ -1,9 +1,7 @@
 """Runs the predict service under uvicorn: `bazel run //services/predict:serve`."""
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 import uvicorn
 
@@ -11,6 +9,7 @@ from model.artifact import bundled_model_dir
 from services import logs
 from services.predict.app.core.config import get_settings
 from services.predict.app.main import create_app
+from tools.user_paths import user_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.port is not None:
         updates["port"] = args.port
     if args.model_dir:
-        # Relative paths are the user's, not Bazel's runfiles directory's.
-        base = Path(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
-        updates["model_dir"] = base / args.model_dir
+        updates["model_dir"] = user_path(args.model_dir)  # the user's relative path, not the runfiles'
     elif settings.model_dir is None:
         updates["model_dir"] = bundled_model_dir()
     settings = settings.model_copy(update=updates)

@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from tools.affected import kinds
-from tools.affected.affected import Config, compute, configure_logging
-from tools.affected.render import as_github_outputs, as_json, as_text, summary_markdown
+from tools.affected.api import Config, compute, configure_logging, kinds, summary_markdown
+from tools.affected.render import as_github_outputs, as_json, as_text
+from tools.user_paths import user_path, working_directory
 
 log = logging.getLogger("affected")
 
@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH=HUB",
         help="a requirements lock and its pip hub (repeatable); default: read pip.parse in MODULE.bazel",
     )
+    p.add_argument(
+        "--cached-base-only",
+        dest="compute_base_graph",
+        action="store_false",
+        help="on a base-cache miss, query rdeps over the head instead of the base's whole graph (no base server: "
+        "cheaper for a one-off run on a fresh machine; later runs on the same base then get no faster)",
+    )
     p.add_argument("--output", help="write the answer to this file instead of stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="log every Bazel command")
     return p
@@ -82,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """A Config from parsed arguments, resolving paths the way ``bazel run`` users expect."""
-    cwd = Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd())
+    cwd = working_directory()
     default_workspace = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
     workspace = cwd / args.workspace if args.workspace else default_workspace
     locks = None
@@ -102,6 +109,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         flags=args.flags,
         cache_root=(cwd / args.cache_dir) if args.cache_dir else None,
         locks=locks,
+        compute_base_graph=args.compute_base_graph,
     )
 
 
@@ -134,7 +142,7 @@ def main(argv: list[str]) -> int:
     if manual and args.kind != kinds.ALL:
         log.info("affected: tagged manual, not selected: %s", " ".join(manual))
     if args.output:
-        Path(os.environ.get("BUILD_WORKING_DIRECTORY") or os.getcwd(), args.output).write_text(out)
+        user_path(args.output).write_text(out)
     else:
         sys.stdout.write(out)
     return 0

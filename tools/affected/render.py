@@ -2,15 +2,13 @@
 
 import json
 
-from tools.affected.affected import Result
+from tools.affected import kinds
+from tools.affected.result import Result
 
 
 def as_text(result: Result, kind: str) -> str:
     """Labels only, one per line; ``//...`` when everything is affected but could not be listed."""
-    if result.all_targets_unknown:
-        return "//...\n"
-    labels = [t.label for t in result.selected(kind)]
-    return "".join(f"{label}\n" for label in labels)
+    return "".join(f"{label}\n" for label in result.labels(kind))
 
 
 def as_json(result: Result, kind: str) -> str:
@@ -54,10 +52,7 @@ def _multiline(name: str, lines: list[str]) -> str:
 
 def as_github_outputs(result: Result, kind: str) -> str:
     """``name=value`` lines for ``$GITHUB_OUTPUT`` (multi-line values in heredoc form)."""
-
-    def labels(k):
-        return ["//..."] if result.all_targets_unknown else [t.label for t in result.selected(k)]
-
+    labels = result.labels
     out = [
         f"exact={'true' if result.exact else 'false'}",
         f"everything={'false' if result.exact else 'true'}",
@@ -85,7 +80,7 @@ def summary_markdown(result: Result, kind: str) -> str:
     )
     lines.append("")
     selected = result.selected(kind)
-    manual = [t for t in result.targets if t.manual and kinds_match(kind, t)]
+    manual = [t for t in result.targets if t.manual and kinds.matches(kind, set(t.categories))]
     if not selected:
         lines.append("No targets affected.")
     else:
@@ -96,8 +91,3 @@ def summary_markdown(result: Result, kind: str) -> str:
     if manual and kind != "all":
         lines += ["", "Affected but tagged `manual` (not run): " + ", ".join(f"`{t.label}`" for t in manual)]
     return "\n".join(lines) + "\n"
-
-
-def kinds_match(kind: str, target) -> bool:
-    """Whether ``target`` is of ``kind`` (manual or not)."""
-    return kind == "all" or kind in target.categories

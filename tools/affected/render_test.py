@@ -2,8 +2,8 @@
 
 import json
 
-from tools.affected.affected import AffectedTarget, Result
 from tools.affected.render import as_github_outputs, as_json, as_text, summary_markdown
+from tools.affected.result import AffectedTarget, Result
 from tools.gitdiff import Change
 
 

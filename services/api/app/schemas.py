@@ -1,15 +1,8 @@
-"""Request and response shapes of the public api (for validation and the OpenAPI document)."""
+"""The public api's own answer shapes; the prediction shapes are in services/prediction_schemas.py."""
 
 from typing import Any
 
 from pydantic import BaseModel
-
-# The shapes shared with the other service, re-exported for this service's routes.
-from services.prediction_schemas import PREDICT_REQUEST_SCHEMA as PREDICT_REQUEST_SCHEMA
-from services.prediction_schemas import BatchRequest as BatchRequest
-from services.prediction_schemas import BatchResponse as BatchResponse
-from services.prediction_schemas import Record as Record
-from services.prediction_schemas import SingleResponse as SingleResponse
 
 
 class Problem(BaseModel):

@@ -1,4 +1,4 @@
-"""Helpers for the api tests: a stand-in predict upstream and free ports."""
+"""Helpers for the api tests: a stand-in predict upstream and a silent server."""
 
 import contextlib
 import socket
@@ -29,13 +29,6 @@ class Upstream:
             {"type": "http.response.start", "status": self.status, "headers": [(b"content-type", b"application/json")]}
         )
         await send({"type": "http.response.body", "body": self.body})
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
-    api_key_header: str = "X-API-Key"
     # Base URL of the predict service.
     predict_url: str = "http://127.0.0.1:8001"
     # Seconds to wait for the predict service's answer (connect, read, write, pool).

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from services.api.app.core.config import ApiKeyMissingError, Settings, get_settings, resolve_api_key
 from services.api.app.main import create_app
-from services.api.tests.support import free_port
+from tools.ports import free_port
 
 
 def test_settings_come_from_api_prefixed_environment(monkeypatch):

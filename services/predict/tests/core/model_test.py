@@ -2,20 +2,22 @@
 
 import asyncio
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 
 from model.artifact import load_model
+from model.testing import synthetic_raw
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService
-from services.predict.tests.support import synthetic_frame
 
 FIELDS = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
 
 
 def test_concurrent_requests_get_their_own_rows_back(model_dir):
-    frame = synthetic_frame(60, seed=3)[FIELDS]
+    frame = synthetic_raw(60, seed=3)[FIELDS]
     direct = load_model(model_dir).predict(frame)
     metrics = PredictMetrics()
     service = ModelService(model_dir, metrics, max_rows_per_call=25)
@@ -43,9 +45,27 @@ def test_concurrent_requests_get_their_own_rows_back(model_dir):
     assert le_25 == count
 
 
-def test_frame_handed_to_the_model_has_signature_columns(model_dir):
+def test_matrix_handed_to_the_model_has_signature_columns(model_dir):
     service = ModelService(model_dir, PredictMetrics())
     service.load()
-    frame = pd.DataFrame(service.probe_matrix(service.validator), columns=list(service.validator.names))
-    assert list(frame.columns) == FIELDS
+    assert service.ready, service.reason
+    assert list(service.validator.names) == FIELDS
+    probe = service.probe_matrix(service.validator)
+    frame = pd.DataFrame(probe, columns=FIELDS)
     assert service.validator.validate([frame.iloc[0].to_dict()]).shape == (1, 8)
+    # The served (compiled) prediction is the sklearn estimator's on the same record.
+    np.testing.assert_allclose(
+        service._call(service.model, service.validator, probe), load_model(model_dir).predict(frame)
+    )
+
+
+def test_serving_does_not_import_pandas_or_sklearn(model_dir):
+    code = (
+        "import sys; from services.predict.app.core.model import ModelService;"
+        "from services.predict.app.core.metrics import PredictMetrics;"
+        f"s = ModelService(__import__('pathlib').Path({str(model_dir)!r}), PredictMetrics()); s.load();"
+        "assert s.ready, s.reason;"
+        "print(sorted(m for m in ('pandas', 'sklearn', 'skops', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from services.api.app.api.deps import get_predict_client, require_api_key
 from services.api.app.core.predict_client import PredictCallError, PredictClient
-from services.api.app.schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, Problem, SingleResponse
+from services.api.app.schemas import Problem
+from services.prediction_schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, SingleResponse
 
 router = APIRouter(prefix="/v1", tags=["predict"], dependencies=[Depends(require_api_key)])
 

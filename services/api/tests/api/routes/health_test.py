@@ -1,6 +1,7 @@
 """Unit tests of the api's health, readiness, metrics and docs routes."""
 
-from services.api.tests.support import free_port, silent_server
+from services.api.tests.support import silent_server
+from tools.ports import free_port
 
 
 def test_healthz_needs_no_key_and_no_upstream(make_client):

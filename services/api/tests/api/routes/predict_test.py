@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from services.api.tests.support import free_port, silent_server
+from services.api.tests.support import silent_server
+from tools.ports import free_port
 
 RECORD = {
     "MedInc": 8.3,

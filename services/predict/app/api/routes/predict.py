@@ -11,13 +11,8 @@ from services.predict.app.core.config import Settings
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService, ModelUnavailableError
 from services.predict.app.core.validation import RecordValidationError
-from services.predict.app.schemas import (
-    PREDICT_REQUEST_SCHEMA,
-    BatchResponse,
-    Problem,
-    SingleResponse,
-    ValidationErrorResponse,
-)
+from services.predict.app.schemas import Problem, ValidationErrorResponse
+from services.prediction_schemas import PREDICT_REQUEST_SCHEMA, BatchResponse, SingleResponse
 
 logger = logging.getLogger(__name__)
 

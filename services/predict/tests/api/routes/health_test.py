@@ -26,6 +26,10 @@ def broken_copy(model_dir, tmp_path, how: str):
         (target / "model.skops").unlink()
     elif how == "corrupt_model":
         (target / "model.skops").write_bytes(b"PK\x03\x04 this is not a skops file")
+    elif how == "missing_trees":
+        (target / "model.trees").unlink()
+    elif how == "corrupt_trees":
+        (target / "model.trees").write_bytes(b"MLTREES\x01 truncated")
     elif how == "corrupt_signature":
         (target / "signature.json").write_text("{not json")
     elif how == "version_mismatch":
@@ -35,7 +39,9 @@ def broken_copy(model_dir, tmp_path, how: str):
     return target
 
 
-@pytest.mark.parametrize("how", ["missing_model", "corrupt_model", "corrupt_signature", "version_mismatch"])
+@pytest.mark.parametrize(
+    "how", ["missing_model", "corrupt_model", "missing_trees", "corrupt_trees", "corrupt_signature", "version_mismatch"]
+)
 def test_broken_model_is_503_with_reason_and_the_process_stays_up(make_client, model_dir, tmp_path, how):
     client = make_client(model_dir=broken_copy(model_dir, tmp_path, how))
     response = client.get("/readyz")

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from model.artifact import load_model
-from services.predict.tests.support import RECORD, synthetic_frame
+from model.testing import synthetic_raw
+from services.predict.tests.support import RECORD
 
 FIELDS = list(RECORD)
 
@@ -27,7 +28,7 @@ def test_single_record_answers_the_models_prediction(client, model_dir):
 
 
 def test_batch_answers_one_prediction_per_record_in_order(client, model_dir):
-    records = synthetic_frame(300, seed=7)[FIELDS].to_dict(orient="records")
+    records = synthetic_raw(300, seed=7)[FIELDS].to_dict(orient="records")
     response = client.post("/v1/predict", json={"records": records})
     assert response.status_code == 200
     assert response.json()["predictions"] == pytest.approx(expected(model_dir, records).tolist())

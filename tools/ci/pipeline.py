@@ -1,0 +1,313 @@
+"""The CI pipeline's steps: affected set, tests, images, builds, push, deploy; each records how it went.
+
+``run_pipeline(options)`` runs ``STEPS`` in order on one shared ``Run`` and returns it; each
+step reads what earlier steps left on the run (the affected set, the pushed references) and
+returns its ``Step`` record. A step that needs an earlier one to have passed says so in its
+detail instead of running.
+"""
+
+import logging
+import os
+import re
+import shlex
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.affected.api import Config, Result, compute, kinds
+from tools.bazel_client import clean_env, default_startup
+from tools.ci import coverage_report
+
+log = logging.getLogger("ci")
+
+BUMP_TARGET = "//infrastructure:bump"
+
+# What a push target prints last on stdout: REPOSITORY@sha256:DIGEST (bazel/oci/push.py).
+_IMAGE_REFERENCE = re.compile(r"^\S+@sha256:[0-9a-f]+$")
+
+
+@dataclass
+class Options:
+    """What to run.
+
+    Attributes:
+        workspace: the workspace to test and build.
+        base: base revision (None: the merge-base with the main branch).
+        head: head revision (None: the working tree).
+        bazel: the bazel executable.
+        startup: Bazel startup options (None: what tools/bazel uses).
+        flags: options for every Bazel command.
+        cache_dir: the affected tool's cache (None: its default).
+        push: push the affected images.
+        deploy: pin pushed digests in the manifests.
+        overlay: the kustomize overlay the deploy step bumps (None: the bump tool's default).
+        coverage: run tests under coverage.py.
+    """
+
+    workspace: Path
+    base: str | None = None
+    head: str | None = None
+    bazel: str = "bazel"
+    startup: list[str] | None = None
+    flags: list[str] = field(default_factory=list)
+    cache_dir: Path | None = None
+    push: bool = False
+    deploy: bool = False
+    overlay: str | None = None
+    coverage: bool = True
+
+
+@dataclass
+class Step:
+    """One step of the pipeline and how it went."""
+
+    name: str
+    status: str = "skipped"  # passed, failed, skipped
+    seconds: float = 0.0
+    detail: str = ""
+    command: str = ""
+
+    def fail(self, why: str) -> None:
+        """Mark the step failed, saying why."""
+        self.status = "failed"
+        self.detail = f"{self.detail}; {why}" if self.detail else why
+
+
+@dataclass
+class Run:
+    """One pipeline run: its options, the steps so far and what they produced.
+
+    Attributes:
+        options: what to run.
+        steps: each step's record, in order.
+        affected: the affected set (set by the first step).
+        coverage_md: the coverage section for the summary ("" when none).
+        pushed: service -> pushed image reference.
+        started: when the run started (time.monotonic()).
+    """
+
+    options: Options
+    steps: list[Step] = field(default_factory=list)
+    affected: Result | None = None
+    coverage_md: str = ""
+    pushed: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def result(self) -> Result:
+        """The affected set (the first step sets it)."""
+        if self.affected is None:
+            raise RuntimeError("the affected step has not run")
+        return self.affected
+
+    @property
+    def failed(self) -> list[Step]:
+        """The steps that failed so far."""
+        return [s for s in self.steps if s.status == "failed"]
+
+    def bazel_cmd(self, command: str, *args: str) -> list[str]:
+        """The full Bazel command line."""
+        o = self.options
+        startup = o.startup if o.startup is not None else default_startup(o.workspace)
+        return [o.bazel, *startup, command, *o.flags, *args]
+
+    def execute(self, step: Step, cmd: list[str], capture: bool = False) -> subprocess.CompletedProcess:
+        """Run ``cmd`` for ``step``: its output goes to stderr (or is captured), its time and status recorded."""
+        step.command = shlex.join(cmd)
+        log.info("ci: %s: %s", step.name, step.command)
+        started = time.monotonic()
+        result = subprocess.run(
+            cmd,
+            cwd=self.options.workspace,
+            stdout=subprocess.PIPE if capture else 2,
+            text=True,
+            check=False,
+            env=clean_env(),
+        )
+        step.seconds += time.monotonic() - started
+        step.status = "passed" if result.returncode == 0 and step.status != "failed" else "failed"
+        return result
+
+    def execute_on_targets(self, step: Step, command: str, labels: list[str], *args: str) -> None:
+        """``bazel COMMAND ARGS`` on ``labels``, passed in a file (long lists never hit the argument limit)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".targets", delete=False) as pf:
+            pf.write("\n".join(labels) + "\n")
+        try:
+            self.execute(step, self.bazel_cmd(command, *args, f"--target_pattern_file={pf.name}"))
+        finally:
+            os.unlink(pf.name)
+
+    def capture(self, *bazel_args: str) -> subprocess.CompletedProcess:
+        """A Bazel command whose output is data, not a step (``bazel info``, ``bazel query``)."""
+        cmd = self.bazel_cmd(*bazel_args)
+        return subprocess.run(
+            cmd, cwd=self.options.workspace, capture_output=True, text=True, check=False, env=clean_env()
+        )
+
+
+def select_affected(run: Run) -> Step:
+    """The affected set of the change (//tools/affected)."""
+    o = run.options
+    step = Step("affected targets")
+    started = time.monotonic()
+    cfg = Config(
+        workspace=o.workspace,
+        base=o.base,
+        head=o.head,
+        bazel=o.bazel,
+        startup=o.startup,
+        flags=o.flags,
+        cache_root=o.cache_dir,
+    )
+    result = compute(cfg)
+    run.affected = result
+    step.seconds = time.monotonic() - started
+    step.status = "passed"
+    step.detail = (
+        f"{len(result.targets)} affected from {len(result.changes)} changed file(s)"
+        if result.exact
+        else f"EVERYTHING: {result.reason}"
+    )
+    step.command = f"bazel run //tools/affected -- --base {o.base or '(merge-base)'}"
+    return step
+
+
+def run_tests(run: Run) -> Step:
+    """``bazel test`` on the affected tests, under coverage.py unless --no-coverage."""
+    step = Step("test")
+    tests = run.result.labels(kinds.TEST)
+    if not tests:
+        step.detail = "no affected tests"
+        return step
+    args = ["--build_tests_only", "--nozip_undeclared_test_outputs"]
+    if run.options.coverage:
+        args.append("--test_env=MLOPS_PYTEST_COVERAGE=1")
+    run.execute_on_targets(step, "test", tests, *args)
+    step.detail = f"{len(tests)} test target(s)"
+    if run.options.coverage:
+        testlogs = Path(run.capture("info", "bazel-testlogs").stdout.strip())
+        run.coverage_md = coverage_report.markdown(testlogs, tests, run.options.workspace)
+    return step
+
+
+def _images(result: Result) -> list[str]:
+    return [] if result.all_targets_unknown else result.labels(kinds.IMAGE)
+
+
+def build_images(run: Run) -> Step:
+    """``bazel build`` on the affected images."""
+    step = Step("build images")
+    images = _images(run.result)
+    if not images:
+        step.detail = "no affected images"
+        return step
+    run.execute(step, run.bazel_cmd("build", *images))
+    step.detail = ", ".join(f"`{i}`" for i in images)
+    return step
+
+
+def build_others(run: Run) -> Step:
+    """``bazel build`` on the other affected build targets (``bazel test`` builds only what tests need)."""
+    step = Step("build")
+    images = _images(run.result)
+    builds = [label for label in run.result.labels(kinds.BUILD) if label not in images]
+    if not builds:
+        step.detail = "nothing else to build"
+        return step
+    run.execute_on_targets(step, "build", builds)
+    step.detail = f"{len(builds)} target(s)"
+    return step
+
+
+def service_name(push_label: str) -> str:
+    """The service a push target belongs to: its package's last directory (//services/api:push -> api)."""
+    return push_label[2:].split(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def push_images(run: Run) -> Step:
+    """``bazel run`` of each affected push target, only when every earlier step passed.
+
+    A push counts only when it prints the pushed reference (REPOSITORY@sha256:DIGEST) as its
+    last stdout line: a zero exit without one is a failure, not a silent "nothing pushed".
+    """
+    step = Step("push")
+    pushes = [] if run.result.all_targets_unknown else [t.label for t in run.result.selected(kinds.PUSH)]
+    if not run.options.push:
+        step.detail = "not requested (--push)"
+        return step
+    if run.failed:
+        step.detail = "not run: an earlier step failed"
+        return step
+    if not pushes:
+        step.detail = "no affected push targets"
+        return step
+    missing = []
+    for label in pushes:
+        out = run.execute(step, run.bazel_cmd("run", label), capture=True)
+        lines = out.stdout.strip().splitlines()
+        ref = lines[-1].strip() if lines else ""
+        if out.returncode != 0:
+            continue
+        if _IMAGE_REFERENCE.match(ref):
+            run.pushed[service_name(label)] = ref
+        else:
+            missing.append(label)
+    registry = os.environ.get("REGISTRY") or "the embedded local registry"
+    step.detail = f"to {registry}: " + ", ".join(f"{k}={v}" for k, v in run.pushed.items())
+    for label in missing:
+        step.fail(f"`{label}` exited 0 but printed no image reference (REPOSITORY@sha256:DIGEST)")
+    return step
+
+
+def deploy(run: Run) -> Step:
+    """``bazel run //infrastructure:bump`` with the pushed references, when every earlier step passed."""
+    step = Step("deploy")
+    if not run.options.deploy:
+        step.detail = "not requested (--deploy)"
+    elif run.failed:
+        step.detail = "not run: an earlier step failed"
+    elif not run.pushed:
+        step.detail = "nothing pushed, nothing to deploy"
+    elif not _label_exists(run, BUMP_TARGET):
+        step.detail = f"{BUMP_TARGET} does not exist in this workspace"
+    else:
+        extra = ["--overlay", run.options.overlay] if run.options.overlay else []
+        args = [f"{k}={v}" for k, v in run.pushed.items()]
+        run.execute(step, run.bazel_cmd("run", BUMP_TARGET, "--", *args, *extra))
+        step.detail = ", ".join(run.pushed)
+    return step
+
+
+def _label_exists(run: Run, label: str) -> bool:
+    result = run.capture("query", label, "--output=label")
+    return result.returncode == 0 and label in result.stdout
+
+
+# The pipeline, in order. Each step gets the run so far and returns its record.
+STEPS: tuple[Callable[[Run], Step], ...] = (
+    select_affected,
+    run_tests,
+    build_images,
+    build_others,
+    push_images,
+    deploy,
+)
+
+
+def run_pipeline(options: Options, steps: tuple[Callable[[Run], Step], ...] = STEPS) -> Run:
+    """Run every step in order.
+
+    Args:
+        options: what to run.
+        steps: the steps (default: ``STEPS``).
+
+    Returns:
+        The run: every step's record, the affected set, the pushed references.
+    """
+    run = Run(options)
+    for step in steps:
+        run.steps.append(step(run))
+    return run
