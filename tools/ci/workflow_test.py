@@ -66,7 +66,6 @@ def test_triggers_and_least_privilege():
     assert wf["permissions"] == {"contents": "read"}
     assert set(wf["jobs"]["main"]["permissions"]) == {"contents", "packages", "id-token"}
     assert wf["jobs"]["pull-request"]["permissions"] == {"contents": "read", "pull-requests": "write"}
-
     assert "main" in wf["jobs"]["main"]["if"]
     assert "push" in wf["jobs"]["main"]["if"]
 
@@ -99,9 +98,7 @@ def test_pull_requests_test_and_build_and_main_also_pushes_and_deploys():
     assert "--push --deploy" in main
 
 
-@pytest.mark.parametrize("script", [CACHES, REPORTS])
-def test_helper_scripts_are_valid_shell(script):
-@pytest.mark.parametrize("script", [CACHES, PR_COMMENT])
+@pytest.mark.parametrize("script", [CACHES, PR_COMMENT, REPORTS])
 def test_scripts_are_valid_shell(script):
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
     if shellcheck := shutil.which("shellcheck") or (
