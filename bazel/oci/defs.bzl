@@ -362,7 +362,7 @@ debian_rootfs = rule(
 
 # --- push and test ---------------------------------------------------------------------------
 
-def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
+def oci_push(name, image, repository = "", remote_tags = [], sbom = None, **kwargs):
     """`bazel run :<name> [-- TAG...]` pushes `image` and prints its digest.
 
     Pushes to `repository` (a full reference, e.g. "registry.example.com/mlops/predict") or,
@@ -375,6 +375,8 @@ def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
         image: an oci_image.
         repository: the full repository, or a path below $REGISTRY such as "mlops/predict".
         remote_tags: extra tags pushed every time.
+        sbom: the image's SBOM (an image_sbom target), attested with the signature when
+            COSIGN_KEY is set (bazel/oci/signing.py).
         **kwargs: passed to py_binary (visibility, tags, ...).
     """
     if not repository:
@@ -382,13 +384,15 @@ def oci_push(name, image, repository = "", remote_tags = [], **kwargs):
     args = ["--layout", "$(rootpath %s)" % image, "--repository", repository]
     for tag in remote_tags:
         args += ["--tag", tag]
+    if sbom:
+        args += ["--sbom", "$(rootpath %s)" % sbom]
     py_binary(
         name = name,
         srcs = ["//bazel/oci:push.py"],
         main = "//bazel/oci:push.py",
         args = args,
-        data = [image],
-        deps = ["//bazel/oci:ocilib", "//bazel/oci:registry_lib"],
+        data = [image] + ([sbom] if sbom else []),
+        deps = ["//bazel/oci:ocilib", "//bazel/oci:registry_lib", "//bazel/oci:signing"],
         **kwargs
     )
 

@@ -1,8 +1,11 @@
-"""Pushes an OCI layout with crane and prints the pushed reference (REPOSITORY@DIGEST) on stdout.
+"""Pushes an OCI layout with crane, signs it with cosign, and prints the pushed reference (REPOSITORY@DIGEST).
 
 Run through an oci_push target: bazel run //services/predict:push [-- EXTRA_TAG...]
 Registry: the repository's own host if it names one; else $REGISTRY; else the embedded local
 registry, started if needed (bazel run //bazel/oci:registry -- status|stop).
+Signing: with COSIGN_KEY set (a key file, or env://VAR), the pushed digest is signed and the
+image's SBOM attached as a cyclonedx attestation (see bazel/oci/signing.py); the signature's
+reference is printed. MLOPS_REQUIRE_SIGNATURE=1 makes a missing key an error (CI sets it).
 """
 
 import argparse
@@ -12,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bazel.oci import ocilib, registry_lib
+from bazel.oci import ocilib, registry_lib, signing
 
 
 def log(message: str) -> None:
@@ -73,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layout", required=True, help="the OCI layout directory (an oci_image output)")
     parser.add_argument("--repository", required=True, help="e.g. mlops/predict, or host:port/mlops/predict")
     parser.add_argument("--tag", action="append", default=[], help="a tag pushed every time (repeatable)")
+    parser.add_argument("--sbom", help="the image's CycloneDX SBOM, attached as an attestation when signing")
     parser.add_argument("extra_tags", nargs="*", help="more tags, from `bazel run ... -- TAG...`")
     args = parser.parse_args(argv)
 
@@ -90,7 +94,31 @@ def main(argv: list[str] | None = None) -> int:
     for tag in tags[1:]:
         crane("tag", first, tag)
         log(f"tagged {repository}:{tag}")
-    print(f"{repository}@{digest}")
+    reference = f"{repository}@{digest}"
+    log(f"digest: {digest}")
+    status = sign_pushed(reference, args.sbom)
+    print(reference)
+    return status
+
+
+def sign_pushed(reference: str, sbom: str | None) -> int:
+    """Signs the pushed digest (and attests the SBOM) when COSIGN_KEY is set; returns the exit status."""
+    key = os.environ.get("COSIGN_KEY", "")
+    if not key:
+        if os.environ.get("MLOPS_REQUIRE_SIGNATURE") == "1":
+            log("MLOPS_REQUIRE_SIGNATURE=1 but COSIGN_KEY is unset: refusing to leave the image unsigned")
+            return 1
+        log("not signed: set COSIGN_KEY (a cosign key file or env://VAR) and COSIGN_PASSWORD to sign")
+        return 0
+    try:
+        signed = signing.sign(reference, key, Path(sbom).resolve() if sbom else None)
+    except signing.SigningError as error:
+        log(str(error))
+        return 1
+    log(f"signature: {signed.signature}")
+    if signed.attestation:
+        log(f"SBOM attestation (cyclonedx): {signed.attestation}")
+    log(f"verify: cosign verify --key cosign.pub --insecure-ignore-tlog=true {reference}")
     return 0
 
 

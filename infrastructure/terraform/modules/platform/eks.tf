@@ -21,6 +21,29 @@ resource "aws_iam_role_policy_attachment" "cluster" {
   policy_arn = "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
 }
 
+data "aws_caller_identity" "current" {}
+
+# Only this account administers the key; EKS uses it through the cluster role's grant.
+data "aws_iam_policy_document" "eks_secrets_key" {
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "eks_secrets" {
+  description             = "${var.name}: envelope encryption of EKS secrets"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.eks_secrets_key.json
+  tags                    = var.tags
+}
+
 resource "aws_eks_cluster" "this" {
   name     = var.name
   version  = var.kubernetes_version
@@ -36,7 +59,16 @@ resource "aws_eks_cluster" "this" {
     authentication_mode = "API"
   }
 
-  enabled_cluster_log_types = ["api", "audit", "authenticator"]
+  # Every control-plane log type (checkov CKV_AWS_37): who did what, and why the scheduler did.
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+  # Kubernetes Secrets (the API key) envelope-encrypted with a key of our own (CKV_AWS_58).
+  encryption_config {
+    resources = ["secrets"]
+    provider {
+      key_arn = aws_kms_key.eks_secrets.arn
+    }
+  }
 
   tags = var.tags
 

@@ -5,11 +5,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.60"
-    }
-    tls = {
-      source  = "hashicorp/tls"
-      version = "~> 4.0"
+      version = "~> 5.81" # 5.81: aws_iam_openid_connect_provider without thumbprint_list
     }
   }
 }
