@@ -65,11 +65,13 @@ async def measure(url: str, requests: int, connections: int, rounds: int) -> dic
 
     async def via_aiohttp() -> None:
         answer = await aio.call("POST", "/v1/predict", content=REQUEST)
-        assert answer.status_code == 200
+        if answer.status_code != 200:
+            raise RuntimeError(f"aiohttp client: predict answered {answer.status_code}")
 
     async def via_httpx() -> None:
         response = await hx.post("/v1/predict", content=REQUEST, headers=headers)
-        assert response.status_code == 200
+        if response.status_code != 200:
+            raise RuntimeError(f"httpx client: predict answered {response.status_code}")
         await response.aread()
 
     clients = {"httpx (before)": via_httpx, "aiohttp (now)": via_aiohttp}

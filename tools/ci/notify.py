@@ -64,6 +64,10 @@ def post(url: str, payload: dict, attempts: int = 3, backoff: float = 1.0, timeo
     Returns:
         None on success, else a one-line description of the last failure.
     """
+    # Only a web hook: a file:// or custom-scheme URL from a misconfigured secret is refused.
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        return f"not an http(s) URL (scheme {scheme!r}); nothing sent"
     data = json.dumps(payload).encode()
     error = "not tried"
     for attempt in range(1, attempts + 1):

@@ -1,8 +1,8 @@
 """notify: the summary reaches a real webhook receiver on loopback, with retries, and failures never raise."""
 
 from infrastructure.monitoring.webhook_receiver import WebhookReceiver
-from services.launch import free_port
 from tools.ci import notify
+from tools.ports import free_port
 
 SUMMARY = """## CI: 3 targets affected
 
@@ -73,6 +73,13 @@ def test_unreachable_webhook_is_reported_not_raised(capsys):
     url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
     assert not notify.notify_summary(SUMMARY, 0, url=url, attempts=2, backoff=0.01, timeout=2)
     assert "could not notify" in capsys.readouterr().err
+
+
+def test_a_webhook_that_is_not_http_is_refused_not_opened(tmp_path, capsys):
+    target = tmp_path / "not-a-webhook"
+    assert not notify.notify_summary(SUMMARY, 0, url=f"file://{target}", attempts=1, backoff=0.01, timeout=2)
+    assert "not an http(s) URL" in capsys.readouterr().err
+    assert not target.exists()
 
 
 def test_nothing_is_sent_without_a_webhook(monkeypatch):
