@@ -48,7 +48,9 @@ check_run() {
 check_run "$in_tmp/batch.csv" "$in_tmp/report.json" "/tmp, absolute"
 check_run "$in_home/batch.csv" "$in_home/report.json" "\$HOME, absolute"
 check_run "$relative/batch.csv" "$relative/report.json" "relative to the caller's directory"
-check_run "$WORKSPACE/$relative/batch.csv" "$WORKSPACE/$relative/report.json" "the workspace, absolute"
+# A folder of its own: validate refuses to overwrite the quarantine file the run above left.
+mkdir "$relative/absolute"
+check_run "$WORKSPACE/$relative/absolute/batch.csv" "$WORKSPACE/$relative/absolute/report.json" "the workspace, absolute"
 
 for link in bazel-bin bazel-out bazel-testlogs; do
   if [[ -d "$link/" ]]; then
