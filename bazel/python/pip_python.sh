@@ -21,7 +21,11 @@ fi
 "$PYTHON" "$@"
 # The current directory is the wheel's repository. A file that does not compile (a template,
 # a Python 2 test) simply keeps no .pyc: compileall's status is not an error here.
-"$PYTHON" -m compileall -q -q -j 0 --invalidation-mode unchecked-hash site-packages || true
+# One process, not -j 0: marshal marks objects by their reference counts, which depend on what
+# the same process compiled before, so parallel workers gave a file different bytes from one
+# fetch to the next (a remote-cache miss for everything that uses it). PYTHONHASHSEED fixes the
+# order of any set built while compiling.
+PYTHONHASHSEED=0 "$PYTHON" -m compileall -q -q --invalidation-mode unchecked-hash site-packages || true
 # The generated library's data excludes "**/*.pyc"; narrow that to optimised bytecode (-O),
 # which nothing here compiles.
 if ! grep -qF '"**/*.pyc"' BUILD.bazel; then
