@@ -28,6 +28,7 @@ def new_request_id() -> str:
     """A fresh request id: 32 hex digits, unique within this process."""
     return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
 
+
 # Called once per HTTP request with (method, path label, status code, seconds).
 Observer = Callable[[str, str, int, float], None]
 

@@ -95,6 +95,10 @@ class RecordValidator:
         """
         if len(records) == 1 and (row := self._plain_row(records[0])) is not None:
             return np.array([row], dtype=np.float64)
+        return self._validate_columns(records, loc)
+
+    def _validate_columns(self, records: list[Any], loc: tuple[Any, ...]) -> np.ndarray:
+        """The general path of ``validate``: column by column in numpy, explaining every error."""
         errors: list[dict[str, Any]] = []
         if not all(type(record) is dict for record in records):
             for index, record in enumerate(records):

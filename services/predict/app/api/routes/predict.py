@@ -2,6 +2,7 @@
 
 import json
 import logging
+
 from fastapi import APIRouter, Request, Response
 
 from services.predict.app.core.config import Settings
