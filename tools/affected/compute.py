@@ -165,6 +165,20 @@ def _resolve(cfg: Config, repo: Path) -> _Revisions:
     return _Revisions(repo, base_name, base_commit, cfg.head or "working tree", head_commit, changes)
 
 
+@contextlib.contextmanager
+def base_checkout(cfg: Config, commit: str) -> Iterator[Bazel]:
+    """A Bazel in the cached base checkout holding ``commit``: the one (and the output base) the affected set used.
+
+    Building there is cached across runs like its queries are; the checkout stays locked
+    until the block ends.
+
+    Raises:
+        CheckoutError: when the commit cannot be checked out.
+    """
+    with ExitStack() as checkouts:
+        yield _bazel_for(cfg, toplevel(cfg.workspace), commit, "base", checkouts)
+
+
 def _bazel_for(cfg: Config, repo: Path, commit: str | None, slot: str, checkouts: ExitStack) -> Bazel:
     """A Bazel for a revision: the user's workspace for the working tree, else a cached checkout."""
     if commit is None:

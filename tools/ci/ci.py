@@ -4,7 +4,9 @@
     bazel run //tools/ci -- --base HEAD~1 --push --deploy           # main: also push and deploy
 
 Steps (tools/ci/pipeline.py): the affected set (//tools/affected) -> `bazel test` on the
-affected tests (run under coverage.py) -> `bazel build` on the affected images -> `bazel run`
+affected tests (run under coverage.py) -> `bazel build` on the affected images and other targets ->
+the model report when //model:model is affected (//model:report at the base and the head,
+compared into model-report/) -> `bazel run`
 of each affected push target (--push) -> `bazel run //infrastructure:bump` with the pushed
 digests (--deploy, when that target exists) -> a markdown summary (what ran, why, how long,
 coverage) on stdout, in --summary FILE and appended to $GITHUB_STEP_SUMMARY. Bazel's own
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from tools.affected.api import configure_logging
 from tools.ci import notify, summary
-from tools.ci.pipeline import BUMP_TARGET, Options, run_pipeline
+from tools.ci.pipeline import BUMP_TARGET, REPORT_DIR, Options, run_pipeline
 from tools.cli_logging import configure
 from tools.user_paths import user_path, working_directory
 
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bazel-flag", action="append", dest="flags", default=[], metavar="FLAG",
                    help="option for every Bazel command (repeatable)")  # fmt: skip
     p.add_argument("--cache-dir", help="cache for the affected tool's base worktree")
+    p.add_argument("--model-report", help=f"where the model report goes (default: {REPORT_DIR}/ in the workspace)")
     return p
 
 
@@ -60,6 +63,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         deploy=args.deploy,
         overlay=args.overlay,
         coverage=args.coverage,
+        report_dir=(cwd / args.model_report) if args.model_report else None,
     )
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
@@ -17,13 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.affected.api import Config, Result, compute, kinds
+from tools.affected.api import BazelError, CheckoutError, Config, Result, base_checkout, compute, kinds
 from tools.bazel_client import clean_env, default_startup
 from tools.ci import coverage_report
+from tools.gitdiff import GitError
 
 log = logging.getLogger("ci")
 
 BUMP_TARGET = "//infrastructure:bump"
+# The model report (model/BUILD.bazel): built at the head and in the base checkout, then compared.
+MODEL_TARGET = "//model:model"
+REPORT_TARGET = "//model:report"
+COMPARE_TARGET = "//model:compare_reports"
+REPORT_DIR = "model-report"
 
 # What a push target prints last on stdout: REPOSITORY@sha256:DIGEST (bazel/oci/push.py).
 _IMAGE_REFERENCE = re.compile(r"^\S+@sha256:[0-9a-f]+$")
@@ -45,6 +52,7 @@ class Options:
         deploy: pin pushed digests in the manifests.
         overlay: the kustomize overlay the deploy step bumps (None: the bump tool's default).
         coverage: run tests under coverage.py.
+        report_dir: where the model report goes (None: ``REPORT_DIR`` in the workspace).
     """
 
     workspace: Path
@@ -58,6 +66,7 @@ class Options:
     deploy: bool = False
     overlay: str | None = None
     coverage: bool = True
+    report_dir: Path | None = None
 
 
 @dataclass
@@ -85,6 +94,7 @@ class Run:
         steps: each step's record, in order.
         affected: the affected set (set by the first step).
         coverage_md: the coverage section for the summary ("" when none).
+        model_report_md: the model report section for the summary ("" when none).
         pushed: service -> pushed image reference.
         started: when the run started (time.monotonic()).
     """
@@ -93,6 +103,7 @@ class Run:
     steps: list[Step] = field(default_factory=list)
     affected: Result | None = None
     coverage_md: str = ""
+    model_report_md: str = ""
     pushed: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
@@ -148,12 +159,9 @@ class Run:
         )
 
 
-def select_affected(run: Run) -> Step:
-    """The affected set of the change (//tools/affected)."""
-    o = run.options
-    step = Step("affected targets")
-    started = time.monotonic()
-    cfg = Config(
+def _affected_config(o: Options) -> Config:
+    """The affected tool's configuration for these options (the base checkout is found from it too)."""
+    return Config(
         workspace=o.workspace,
         base=o.base,
         head=o.head,
@@ -162,7 +170,14 @@ def select_affected(run: Run) -> Step:
         flags=o.flags,
         cache_root=o.cache_dir,
     )
-    result = compute(cfg)
+
+
+def select_affected(run: Run) -> Step:
+    """The affected set of the change (//tools/affected)."""
+    o = run.options
+    step = Step("affected targets")
+    started = time.monotonic()
+    result = compute(_affected_config(o))
     run.affected = result
     step.seconds = time.monotonic() - started
     step.status = "passed"
@@ -220,6 +235,74 @@ def build_others(run: Run) -> Step:
     run.execute_on_targets(step, "build", builds)
     step.detail = f"{len(builds)} target(s)"
     return step
+
+
+def model_report(run: Run) -> Step:
+    """The model report, base against head, when ``//model:model`` is affected.
+
+    ``//model:report`` is built at the head (here) and at the base in the affected tool's
+    cached base checkout (its own output base: a base seen before is a cache hit);
+    ``//model:compare_reports`` then writes the table, the plots and, for a data change, the
+    drift plot into the report directory. A base without the target, or whose report does not
+    build, gives a head-only report, not a failure: the change under test is the head.
+    """
+    step = Step("model report")
+    result = run.result
+    if not result.all_targets_unknown and MODEL_TARGET not in {t.label for t in result.targets}:
+        step.detail = f"`{MODEL_TARGET}` not affected"
+        return step
+    if not _label_exists(run, REPORT_TARGET):
+        step.detail = f"{REPORT_TARGET} does not exist in this workspace"
+        return step
+    run.execute(step, run.bazel_cmd("build", REPORT_TARGET))
+    if step.status == "failed":
+        step.detail = f"{REPORT_TARGET} failed to build at the head"
+        return step
+    head_bin = Path(run.capture("info", "bazel-bin").stdout.strip())
+    started = time.monotonic()
+    base_dir, base_note = _base_report(run)
+    step.seconds += time.monotonic() - started
+    out = run.options.report_dir or run.options.workspace / REPORT_DIR
+    try:
+        prefix = f"{out.relative_to(run.options.workspace)}/"
+    except ValueError:
+        prefix = f"{out}/"
+    args = ["--head", str(head_bin / "model" / "report"), "--out", str(out), "--link-prefix", prefix]
+    args += ["--head-train", str(head_bin / "data" / "features" / "train.parquet")]
+    if base_dir is not None:
+        args += ["--base", str(base_dir)]
+    compared = run.execute(step, run.bazel_cmd("run", COMPARE_TARGET, "--", *args), capture=True)
+    if compared.returncode == 0:
+        run.model_report_md = compared.stdout + (f"\n{base_note}\n" if base_note else "")
+    step.detail = f"{'base vs head' if base_dir else 'head only'}, in {prefix}" + (
+        f"; {base_note}" if base_note else ""
+    )
+    return step
+
+
+def _base_report(run: Run) -> tuple[Path | None, str]:
+    """Build ``//model:report`` in the base checkout; (its directory, "") or (None, why not)."""
+    commit = run.result.base_commit
+    if not commit:
+        return None, "no base commit"
+    log.info("ci: model report: building %s at the base %s (cached checkout)", REPORT_TARGET, commit[:12])
+    try:
+        with base_checkout(_affected_config(run.options), commit) as bazel:
+            # user.bazelrc is git-ignored, so the checkout has none: give it the user's (caches,
+            # remote endpoints), or the base would rebuild what the disk cache already holds.
+            user_rc = run.options.workspace / "user.bazelrc"
+            if user_rc.is_file():
+                shutil.copyfile(user_rc, bazel.workspace / "user.bazelrc")
+            try:
+                bazel.query_labels(REPORT_TARGET)
+            except BazelError:
+                return None, f"the base has no {REPORT_TARGET}"
+            bazel.run("build", REPORT_TARGET)
+            base_bin = Path(str(bazel.run("info", "bazel-bin")).strip())
+    except (BazelError, CheckoutError, GitError, OSError) as err:
+        log.warning("ci: model report: the base's report did not build: %s", err)
+        return None, f"the base's {REPORT_TARGET} did not build"
+    return base_bin / "model" / "report", ""
 
 
 def service_name(push_label: str) -> str:
@@ -292,6 +375,7 @@ STEPS: tuple[Callable[[Run], Step], ...] = (
     run_tests,
     build_images,
     build_others,
+    model_report,
     push_images,
     deploy,
 )

@@ -1,4 +1,4 @@
-"""The CI run's markdown summary: the verdict, each step (status, time, detail), commands, affected set, coverage."""
+"""The CI run's markdown summary: the verdict, each step (status, time, detail), commands, affected set, model report, coverage."""
 
 import time
 
@@ -36,6 +36,8 @@ def markdown(run: Run, total: float | None = None) -> str:
     md = "\n".join(lines) + "\n"
     if run.affected is not None:
         md += summary_markdown(run.affected, kinds.ALL)
+    if run.model_report_md:
+        md += "\n" + run.model_report_md
     if run.coverage_md:
         md += "\n" + run.coverage_md
     return md
