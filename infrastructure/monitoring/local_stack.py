@@ -78,6 +78,24 @@ def alertmanager_config(slack_url: str, channel: str = "#mlops-alerts") -> dict:
     }
 
 
+def _start_ready(tool: str, config: dict, workdir: Path, port: int, extra_args: list[str]) -> ServiceProcess:
+    """Write ``config`` into ``workdir``, start ``tool`` on loopback ``port``, wait for its /-/ready.
+
+    Prometheus and Alertmanager share these flags and the readiness endpoint.
+    """
+    name = Path(tool).name
+    config_path = workdir / f"{name}.yml"
+    config_path.write_text(yaml.safe_dump(config))
+    process = ServiceProcess(
+        binary(tool),
+        [f"--config.file={config_path}", f"--web.listen-address=127.0.0.1:{port}", *extra_args],
+        {},
+        workdir / f"{name}.log",
+    )
+    process.wait_until(f"http://127.0.0.1:{port}/-/ready", timeout=60)
+    return process
+
+
 class Prometheus:
     """A Prometheus process and its HTTP API."""
 
@@ -85,19 +103,9 @@ class Prometheus:
         """Write ``config`` and start Prometheus on a free port with its data under ``workdir``."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config_path = workdir / "prometheus.yml"
-        config_path.write_text(yaml.safe_dump(config))
-        self.process = ServiceProcess(
-            binary(PROMETHEUS),
-            [
-                f"--config.file={config_path}",
-                f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            {},
-            workdir / "prometheus.log",
+        self.process = _start_ready(
+            PROMETHEUS, config, workdir, self.port, [f"--storage.tsdb.path={workdir / 'prometheus-data'}"]
         )
-        self.process.wait_until(self.url + "/-/ready", timeout=60)
         if config.get("rule_files") and not self.api("rules")["groups"]:
             raise RuntimeError(f"Prometheus loaded no rules from {config['rule_files']}:\n{self.process.log_tail()}")
 
@@ -151,20 +159,16 @@ class Alertmanager:
         """Write ``config`` and start Alertmanager with its data under ``workdir``."""
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        config_path = workdir / "alertmanager.yml"
-        config_path.write_text(yaml.safe_dump(config))
-        self.process = ServiceProcess(
-            binary(ALERTMANAGER),
+        self.process = _start_ready(
+            ALERTMANAGER,
+            config,
+            workdir,
+            self.port,
             [
-                f"--config.file={config_path}",
                 f"--storage.path={workdir / 'alertmanager-data'}",
-                f"--web.listen-address={self.address}",
                 "--cluster.listen-address=",  # a single instance: no gossip port
             ],
-            {},
-            workdir / "alertmanager.log",
         )
-        self.process.wait_until(f"http://{self.address}/-/ready", timeout=60)
 
     def stop(self) -> None:
         """Stop the process."""
