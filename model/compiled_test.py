@@ -63,6 +63,23 @@ def test_export_is_deterministic_and_batches_match_single_rows():
     assert trees.predict(x[:0]).shape == (0,)
 
 
+@pytest.mark.parametrize("rows", [127, 300, 1001])
+def test_threads_do_not_change_predictions(rows):
+    x, y = _data()
+    estimator = _fit(x, y)
+    test_x, _ = _data(rows=rows, seed=3)
+    test_x[::11, 2] = np.nan
+    data = compiled.export_tables(estimator)
+    one = compiled.CompiledTrees(data).predict(test_x)
+    # 2 and 3 threads: slices of whole 8-row blocks, the last with a remainder (or only 1 thread
+    # below 256 rows); 64 is more threads than the rows allow.
+    for threads in (2, 3, 64):
+        np.testing.assert_array_equal(compiled.CompiledTrees(data, threads=threads).predict(test_x), one)
+    np.testing.assert_array_equal(one, estimator.predict(test_x))
+    with pytest.raises(ValueError, match="threads"):
+        compiled.CompiledTrees(data, threads=0)
+
+
 def test_check_equal_fails_on_a_different_model():
     x, y = _data()
     trees = compiled.CompiledTrees(compiled.export_tables(_fit(x, y)))

@@ -1,10 +1,11 @@
 """ASGI middleware shared by the services: request id, access log line, request metrics and body checks."""
 
+import itertools
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -15,6 +16,18 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HEADER = logs.REQUEST_ID_HEADER.lower().encode()
 
 access_logger = logging.getLogger("access")
+
+# Generated request ids: a random per-process prefix and a counter, 32 hex digits like a uuid4's
+# hex. Unique per process run without a getrandom() system call per request (uuid4 was ~2 % of
+# predict's CPU per request).
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    """A fresh request id: 32 hex digits, unique within this process."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
+
 
 # Called once per HTTP request with (method, path label, status code, seconds).
 Observer = Callable[[str, str, int, float], None]
@@ -62,7 +75,7 @@ class RequestContextMiddleware:
             if key == _HEADER:
                 incoming = value.decode("latin-1")
                 break
-        rid = incoming if incoming and _VALID_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if incoming and _VALID_ID.match(incoming) else new_request_id()
         token = logs.request_id.set(rid)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()

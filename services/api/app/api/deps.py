@@ -14,12 +14,13 @@ API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="the service's API key")
 
 
-def get_predict_client(request: Request) -> PredictClient:
+# async def: FastAPI runs a plain def dependency in its thread pool (a thread hop per request).
+async def get_predict_client(request: Request) -> PredictClient:
     """The app's client for the predict service (created by the lifespan)."""
     return request.app.state.predict_client
 
 
-def require_api_key(request: Request, provided: Annotated[str | None, Depends(_api_key_header)]) -> None:
+async def require_api_key(request: Request, provided: Annotated[str | None, Depends(_api_key_header)]) -> None:
     """Refuse the request with 401 unless it carries the configured API key."""
     expected: str = request.app.state.api_key
     if not provided:

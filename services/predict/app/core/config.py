@@ -23,8 +23,9 @@ class Settings(ServiceSettings):
     model_dir: Path | None = None
     # Most rows the dynamic batcher hands to the model at once (several requests together).
     max_rows_per_call: int = Field(4096, ge=1)
-    # OpenMP threads per model call; 1 leaves the other core to the event loop.
-    model_threads: int = Field(1, ge=1)
+    # Most threads one model call uses. The evaluator gives a thread at least 128 rows, so only
+    # large batches use more than one; the answers do not depend on it.
+    model_threads: int = Field(2, ge=1)
 
     @field_validator("model_dir", mode="before")
     @classmethod

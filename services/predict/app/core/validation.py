@@ -93,6 +93,12 @@ class RecordValidator:
             RecordValidationError: when any record is not an object, lacks a required field, has
                 an unknown field, a non-numeric value or a value outside the input's range.
         """
+        if len(records) == 1 and (row := self._plain_row(records[0])) is not None:
+            return np.array([row], dtype=np.float64)
+        return self._validate_columns(records, loc)
+
+    def _validate_columns(self, records: list[Any], loc: tuple[Any, ...]) -> np.ndarray:
+        """The general path of ``validate``: column by column in numpy, explaining every error."""
         errors: list[dict[str, Any]] = []
         if not all(type(record) is dict for record in records):
             for index, record in enumerate(records):
@@ -137,6 +143,28 @@ class RecordValidator:
         if errors:
             raise RecordValidationError(errors)
         return matrix
+
+    def _plain_row(self, record: Any) -> list[float] | None:
+        """A lone record's values in column order when every field is present and valid; else None.
+
+        Plain Python: for one record the column-wise numpy passes below cost ~20x more than
+        these comparisons. None sends the record down the general path, which explains any error.
+        """
+        if type(record) is not dict or len(record) != len(self.fields):
+            return None
+        row = []
+        for field in self.fields:
+            value = record.get(field.name)
+            if type(value) not in _NUMBER_TYPES:
+                return None  # absent, or not a number
+            try:
+                number = float(value)
+            except OverflowError:
+                return None  # an integer beyond float64's range
+            if not (math.isfinite(number) and field.minimum <= number <= field.maximum):
+                return None
+            row.append(number)
+        return row
 
     def _explain_types(self, field: Field, values: list[Any], loc: tuple[Any, ...]) -> list[dict[str, Any]]:
         errors = []

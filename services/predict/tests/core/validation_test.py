@@ -69,3 +69,31 @@ def test_unsupported_dtype_is_refused():
 def test_missing_bounds_mean_unbounded():
     validator = RecordValidator([{"name": "x", "dtype": "float64", "minimum": None, "maximum": None}])
     assert validator.validate([{"x": -1e300}, {"x": 1e300}]).shape == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"b": 0.5, "a": 1}, None),
+        ({"a": 10, "b": -1.0}, None),
+        ({"a": 1.0}, None),  # optional field absent: the general path (NaN)
+        ({"a": 1.0, "b": None}, None),
+        ({"a": 11.0, "b": 0.0}, [(("a",), "less_than_equal")]),
+        ({"a": math.nan, "b": 0.0}, [(("a",), "finite_number")]),
+        ({"a": 10**400, "b": 0.0}, [(("a",), "finite_number")]),
+        ({"a": True, "b": 0.0}, [(("a",), "float_type")]),
+        ({"a": 1.0, "c": 0.0}, [(("c",), "extra_forbidden")]),
+        ({"b": 0.0, "c": 0.0}, [(("a",), "missing"), (("c",), "extra_forbidden")]),
+    ],
+)
+def test_a_lone_record_gets_the_same_answer_as_inside_a_batch(record, expected):
+    # One record takes a plain-Python shortcut; a batch of two takes the column-wise path.
+    validator = RecordValidator(INPUTS)
+    if expected is None:
+        alone = validator.validate([record])
+        np.testing.assert_array_equal(alone, validator.validate([record, record])[:1])
+        assert alone.dtype == np.float64
+        assert alone.shape == (1, 2)
+    else:
+        assert sorted(kinds([record])) == sorted(((0, *loc), kind) for loc, kind in expected)
+        assert sorted(kinds([record, {"a": 1.0, "b": 0.0}])) == sorted(((0, *loc), kind) for loc, kind in expected)

@@ -2,11 +2,9 @@
 
 import json
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from services.predict.app.api.deps import get_app_settings, get_metrics, get_model_service
 from services.predict.app.core.config import Settings
 from services.predict.app.core.metrics import PredictMetrics
 from services.predict.app.core.model import ModelService, ModelUnavailableError
@@ -67,13 +65,14 @@ def _records_of(payload: object, max_batch_size: int) -> tuple[list, tuple[str, 
         503: {"model": Problem},
     },
 )
-async def predict(
-    request: Request,
-    service: Annotated[ModelService, Depends(get_model_service)],
-    metrics: Annotated[PredictMetrics, Depends(get_metrics)],
-    settings: Annotated[Settings, Depends(get_app_settings)],
-) -> Response:
+async def predict(request: Request) -> Response:
     """Validate the body against the signature and answer the model's predictions."""
+    # Read from app.state rather than through Depends(): FastAPI's dependency solving cost ~12 %
+    # of this route's CPU per request (py-spy), for three attribute reads.
+    state = request.app.state
+    service: ModelService = state.model_service
+    metrics: PredictMetrics = state.metrics
+    settings: Settings = state.settings
     # The body is parsed by hand (not by a pydantic model) so a 1,000-record batch is checked
     # column by column in numpy instead of object by object. Its size and Content-Type were
     # checked while it streamed in (the scaffold's body guard).
