@@ -21,11 +21,24 @@ fi
 "$PYTHON" "$@"
 # The current directory is the wheel's repository. A file that does not compile (a template,
 # a Python 2 test) simply keeps no .pyc: compileall's status is not an error here.
-# One process, not -j 0: marshal marks objects by their reference counts, which depend on what
-# the same process compiled before, so parallel workers gave a file different bytes from one
-# fetch to the next (a remote-cache miss for everything that uses it). PYTHONHASHSEED fixes the
-# order of any set built while compiling.
-PYTHONHASHSEED=0 "$PYTHON" -m compileall -q -q --invalidation-mode unchecked-hash site-packages || true
+# Deterministic AND parallel: marshal marks objects by their reference counts, which depend on
+# what the same process compiled before, so compileall -j 0 (files handed to whichever worker is
+# free) gave a file different bytes from one fetch to the next, a remote-cache miss for
+# everything that uses it. Here the sorted file list is dealt round-robin into a FIXED number of
+# lists (not the core count, which differs between machines), and each list is compiled in its
+# order by a process of its own: every file's bytes depend only on the wheel. PYTHONHASHSEED fixes
+# the order of any set built while compiling.
+PARTS=4
+LIST=.pip_python_pyfiles
+find site-packages -name '*.py' -type f | LC_ALL=C sort >"$LIST"
+split -n "r/$PARTS" -d "$LIST" "$LIST."
+for part in "$LIST".*; do
+  # An empty list would make compileall compile all of sys.path instead.
+  [ -s "$part" ] || continue
+  PYTHONHASHSEED=0 "$PYTHON" -m compileall -q -q --invalidation-mode unchecked-hash -i "$part" &
+done
+wait || true
+rm -f "$LIST" "$LIST".*
 # The generated library's data excludes "**/*.pyc"; narrow that to optimised bytecode (-O),
 # which nothing here compiles.
 if ! grep -qF '"**/*.pyc"' BUILD.bazel; then

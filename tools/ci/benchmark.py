@@ -15,8 +15,6 @@ goal: one service <= 25 % of everything).
 """
 
 import argparse
-import contextlib
-import io
 import os
 import shutil
 import statistics
@@ -26,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.affected.api import kinds
 from tools.affected.bazel import shutdown_cached_servers
-from tools.ci import ci
+from tools.ci import ci, summary
+from tools.ci.pipeline import Run, run_pipeline
 from tools.nested_bazel import offline_bazelrc
 
 # Hashes WORK_MB MB derived from the sources: the stand-in for compiling or packaging.
@@ -74,22 +74,45 @@ def generate(repo: Path, services: int, work_mb: int) -> None:
     subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
 
 
-def run_ci(repo: Path, root: Path, bazel: str, startup: list[str]) -> tuple[float, str]:
-    """One CI run on the working tree against main; its wall time and summary.
+def run_ci(repo: Path, root: Path, bazel: str, startup: list[str]) -> tuple[float, Run]:
+    """One CI run on the working tree against main; its wall time and its steps.
 
     Raises:
         RuntimeError: when the CI run fails (the benchmark's changes must all pass).
     """
     argv = ["--workspace", str(repo), "--base", "main", "--bazel", bazel, "--cache-dir", str(root / "cache"),
             "--no-coverage", *[f"--startup-flag={f}" for f in startup]]  # fmt: skip
-    out = io.StringIO()
     started = time.monotonic()
-    with contextlib.redirect_stdout(out):
-        code = ci.main(argv)
+    run = run_pipeline(ci.options_from_args(ci.build_parser().parse_args(argv)))
     seconds = time.monotonic() - started
-    if code != 0:
-        raise RuntimeError(f"CI failed on the benchmark repository:\n{out.getvalue()}")
-    return seconds, out.getvalue()
+    if run.failed:
+        raise RuntimeError(f"CI failed on the benchmark repository:\n{summary.markdown(run)}")
+    return seconds, run
+
+
+def step_seconds(run: Run) -> dict[str, float]:
+    """Seconds per pipeline step, and per step of the affected computation inside the first one."""
+    seconds = {step.name: step.seconds for step in run.steps if step.status != "skipped"}
+    timings = run.affected.timings if run.affected is not None else {}
+    seconds.update({f"  affected: {name}": value for name, value in timings.items() if name != "total"})
+    return seconds
+
+
+def tested(run: Run) -> int:
+    """How many test targets the run's affected set selected."""
+    return len(run.result.labels(kinds.TEST))
+
+
+def print_breakdown(one: list[Run], everything: list[Run]) -> None:
+    """Median seconds of each step for both changes: where the fixed cost is."""
+    one_steps = [step_seconds(r) for r in one]
+    all_steps = [step_seconds(r) for r in everything]
+    names = list(dict.fromkeys([n for s in all_steps + one_steps for n in s]))
+    print(f"{'step (median seconds)':44} {'one service':>11} {'everything':>11}")
+    for name in names:
+        a = statistics.median(s.get(name, 0.0) for s in one_steps)
+        b = statistics.median(s.get(name, 0.0) for s in all_steps)
+        print(f"{name:44} {a:11.1f} {b:11.1f}")
 
 
 def main(argv: list[str]) -> int:
@@ -113,24 +136,27 @@ def main(argv: list[str]) -> int:
         seconds, _ = run_ci(repo, root, args.bazel, startup)
         print(f"warm-up (cold servers, one service): {seconds:.1f} s", file=sys.stderr)
 
-        one, everything = [], []
+        one, everything, one_runs, all_runs = [], [], [], []
         for r in range(1, args.repeat + 1):
             subprocess.run(["git", "-C", str(repo), "checkout", "-q", "--", "."], check=True)
             (repo / "svc1" / "src.txt").write_text(f"svc1 round {r}\n")
-            seconds, summary = run_ci(repo, root, args.bazel, startup)
+            seconds, run = run_ci(repo, root, args.bazel, startup)
             one.append(seconds)
-            if "1 test target(s)" not in summary:
-                raise RuntimeError(f"the one-service change did not test exactly one target:\n{summary}")
+            one_runs.append(run)
+            if tested(run) != 1:
+                raise RuntimeError(f"the one-service change did not test exactly one target:\n{summary.markdown(run)}")
             print(f"round {r}: one service    {seconds:6.1f} s", file=sys.stderr)
 
             subprocess.run(["git", "-C", str(repo), "checkout", "-q", "--", "."], check=True)
             (repo / "common" / "lib.txt").write_text(f"shared round {r}\n")
-            seconds, summary = run_ci(repo, root, args.bazel, startup)
+            seconds, run = run_ci(repo, root, args.bazel, startup)
             everything.append(seconds)
-            if f"{args.services} test target(s)" not in summary:
-                raise RuntimeError(f"the shared-library change did not test every service:\n{summary}")
+            all_runs.append(run)
+            if tested(run) != args.services:
+                raise RuntimeError(f"the shared-library change did not test every service:\n{summary.markdown(run)}")
             print(f"round {r}: everything     {seconds:6.1f} s", file=sys.stderr)
 
+        print_breakdown(one_runs, all_runs)
         one_median, all_median = statistics.median(one), statistics.median(everything)
         print(f"CI for a one-service change:   median {one_median:.1f} s over {len(one)} runs")
         print(f"CI for an all-affected change: median {all_median:.1f} s over {len(everything)} runs")

@@ -3,10 +3,10 @@
     bazel run //tools/ci -- --base origin/main                      # pull request: test + build
     bazel run //tools/ci -- --base HEAD~1 --push --deploy           # main: also push and deploy
 
-Steps (tools/ci/pipeline.py): the affected set (//tools/affected) -> `bazel test` on the
-affected tests (run under coverage.py) -> `bazel build` on the affected images and other targets ->
-the model report when //model:model is affected (//model:report at the base and the head,
-compared into model-report/) -> `bazel run`
+Steps (tools/ci/pipeline.py): the affected set (//tools/affected) -> one `bazel test` on the
+affected tests (run under coverage.py), images and other targets -> the model report when
+//model:model is affected (//model:report at the base and the head, compared into model-report/)
+-> `bazel run`
 of each affected push target (--push) -> `bazel run //infrastructure:bump` with the pushed
 digests (--deploy, when that target exists) -> a markdown summary (what ran, why, how long,
 coverage) on stdout, in --summary FILE and appended to $GITHUB_STEP_SUMMARY. Bazel's own
