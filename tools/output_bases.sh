@@ -1,11 +1,12 @@
 # shellcheck shell=bash
-# tools/output_bases.sh: empty Bazel output bases for the remote checks (sourced, not run).
+# tools/output_bases.sh: empty Bazel output bases for checks that build from scratch (sourced).
 #
-# tools/remote-cache-check and tools/remote-exec-check each build from an output base with no
-# action cache and no outputs. Their external repositories are not actions (no cache holds
-# them) and cost minutes to fetch: the pip hubs install and compile hundreds of wheels. So a
-# check may start from an output base whose external/ is hard-linked from the default one
-# (Bazel re-checks each repository against its marker file and re-fetches any that is stale).
+# tools/remote-exec-check builds from an output base with no action cache and no outputs. Its
+# external repositories are not actions (no cache holds them) and cost minutes to fetch: the
+# pip hubs install and compile hundreds of wheels. So it starts from an output base whose
+# external/ is hard-linked from the default one (Bazel re-checks each repository against its
+# marker file and re-fetches any that is stale). tools/remote-cache-check does not: it must
+# see what two independent fetches give.
 # Both functions run from the workspace and use ./tools/buildroot, where the output bases live.
 
 # discard_dir DIR: move DIR aside and delete it in the background, with leftovers of earlier
