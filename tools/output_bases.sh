@@ -5,8 +5,8 @@
 # external repositories are not actions (no cache holds them) and cost minutes to fetch: the
 # pip hubs install and compile hundreds of wheels. So it starts from an output base whose
 # external/ is hard-linked from the default one (Bazel re-checks each repository against its
-# marker file and re-fetches any that is stale). tools/remote-cache-check does not: it must
-# see what two independent fetches give.
+# marker file and re-fetches any that is stale). tools/remote-cache-check does not link (it
+# must see what two independent fetches give); both discard their output bases with discard_dir.
 # Both functions run from the workspace and use ./tools/buildroot, where the output bases live.
 
 # discard_dir DIR: move DIR aside and delete it in the background, with leftovers of earlier
