@@ -2,7 +2,8 @@
 # Proves that host paths work through tools/bazel although Bazel runs in the build root:
 # a `bazel run` target reads and writes files given relative to the caller's directory,
 # under /tmp, under $HOME and as absolute paths, and the bazel-bin, bazel-out and
-# bazel-testlogs links resolve on the host. Drives ./tools/bazel itself, so it runs
+# bazel-testlogs links resolve on the host, and a workspace deleted and made again at the
+# same path is seen anew. Drives ./tools/bazel itself, so it runs
 # outside Bazel (.ci/run runs it after the tests): `bash tools/host_paths_test.sh`.
 set -euo pipefail
 WORKSPACE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -64,6 +65,22 @@ if [[ -x bazel-bin/data/validate ]]; then
 else
   fail "bazel-bin/data/validate is not visible on the host"
 fi
+
+# A workspace deleted and made again at the same path, as CI's clean clone is on every run:
+# the root must show the new directory, not the deleted one its old mount still holds.
+root="${MLOPS_BUILDROOT:-/var/cache/mlops-monorepo/buildroot}"
+remade="$(mktemp -d /var/tmp/host-paths-remade.XXXXXX)" # outside /tmp and /home: mounted on its own
+copy_launcher() { cp --parents tools/buildroot .bazelversion bazel/buildroot/packages.txt "$remade/"; }
+copy_launcher
+(cd "$remade" && ./tools/buildroot run /bin/true) || fail "tools/buildroot run in $remade failed"
+rm -rf "$remade" && mkdir "$remade" && copy_launcher
+if seen="$(cd "$remade" && ./tools/buildroot run /bin/pwd 2>&1)" && [[ "$seen" == "$remade" ]]; then
+  echo "host_paths_test: ok: a workspace made again at the same path is seen anew inside the root"
+else
+  fail "a workspace made again at $remade is not seen inside the root: $seen"
+fi
+rm -rf "$remade"
+umount -l "$root$remade" 2>/dev/null && rmdir "$root$remade" 2>/dev/null || true
 
 if ((failures > 0)); then
   echo "host_paths_test: $failures check(s) failed" >&2
