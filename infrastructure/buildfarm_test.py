@@ -83,15 +83,28 @@ def test_the_scheduler_keeps_its_state_in_postgresql_from_a_secret(objects):
     assert scheduler["maximum-concurrent-rpcs"] <= scheduler["thread-pool-size"]
 
 
-def test_the_cas_is_on_a_persistent_volume(objects):
+def test_the_cas_keeps_small_blobs_in_postgresql_and_the_rest_on_a_persistent_volume(objects):
     cas_config = _configs(objects)["cas.yml"]
     (storage,) = cas_config["storages"]
-    assert storage["kind"] == "!disk-storage"
+    assert storage["kind"] == "!size-differentiated-storage"
+    # Small blobs (every Directory) must never sit in BuildGrid 0.9.1's disk store, which
+    # links a blob into place before flushing it (see tools/remote-exec).
+    (small,) = storage["size-limited-storages"]
+    assert small["storage"]["kind"] == "!sql-storage"
+    (connection,) = cas_config["connections"]
+    assert small["storage"]["sql"] == connection
+    assert connection["connection-string"] == {"kind": "!read-file", "value": "/etc/buildgrid/database/url"}
+    disk = storage["fallback"]
+    assert disk["kind"] == "!disk-storage"
     cas = _by_kind(objects, "StatefulSet")["buildgrid-cas"]
     (claim,) = cas["spec"]["volumeClaimTemplates"]
-    (container,) = cas["spec"]["template"]["spec"]["containers"]
+    pod = cas["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
     mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
-    assert storage["path"].startswith(mounts[claim["metadata"]["name"]] + "/")
+    assert disk["path"].startswith(mounts[claim["metadata"]["name"]] + "/")
+    assert mounts["database"] == "/etc/buildgrid/database"
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes["database"]["secret"]["secretName"] == "buildgrid-database"
     # The front proxies to this tier by its Service name.
     scheduler = _configs(objects)["scheduler.yml"]
     assert scheduler["storages"][0]["url"] == "http://buildgrid-cas:50051"
