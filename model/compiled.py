@@ -185,22 +185,33 @@ def _parse_tables(data: bytes) -> tuple[int, list[_Member]]:
     return n_features, members
 
 
+class _MemberStruct(ctypes.Structure):
+    """member_t in treeeval.c: one ensemble member's table addresses, tree count and baseline."""
+
+    _fields_ = (
+        ("nodes", ctypes.c_void_p),
+        ("values", ctypes.c_void_p),
+        ("roots", ctypes.c_void_p),
+        ("depths", ctypes.c_void_p),
+        ("n_trees", ctypes.c_int32),
+        ("baseline", ctypes.c_double),
+    )
+
+
 def _load_library(path: Path = _LIBRARY) -> ctypes.CDLL:
     try:
         library = ctypes.CDLL(str(path))
     except OSError as error:
         raise CompiledModelError(f"cannot load the tree evaluator {path}: {error}") from error
-    function = library.treeeval_accumulate
+    function = library.treeeval_predict
     function.restype = None
     function.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
-        ctypes.c_void_p,
+        ctypes.POINTER(_MemberStruct),
         ctypes.c_int32,
         ctypes.c_void_p,
         ctypes.c_int64,
         ctypes.c_int32,
+        ctypes.c_void_p,
         ctypes.c_void_p,
         ctypes.c_int32,
     ]
@@ -224,26 +235,27 @@ class CompiledTrees:
             CompiledModelError: when the bytes are not a valid tree file or the library does not load.
         """
         self.n_features, self._members = _parse_tables(data)
-        self._accumulate = _load_library(library).treeeval_accumulate
+        self._predict = _load_library(library).treeeval_predict
         self.n_trees = sum(len(member.roots) for member in self._members)
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
         self.threads = threads
-        # Each member's table addresses and tree count, worked out once: building them per call
-        # (``.ctypes.data``) cost more than evaluating one row. The arrays live as long as self.
-        self._tables = [
-            (
-                member.baseline,
-                (
+        # Each member's table addresses, tree count and baseline, worked out once: building them
+        # per call (``.ctypes.data``) cost more than evaluating one row. The arrays live as long
+        # as self.
+        self._tables = (_MemberStruct * len(self._members))(
+            *(
+                _MemberStruct(
                     member.nodes.ctypes.data,
                     member.values.ctypes.data,
                     member.roots.ctypes.data,
                     member.depths.ctypes.data,
                     len(member.roots),
-                ),
+                    member.baseline,
+                )
+                for member in self._members
             )
-            for member in self._members
-        ]
+        )
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """One prediction per row of ``features`` ((n, n_features) float64, MODEL_FEATURES order).
@@ -255,21 +267,24 @@ class CompiledTrees:
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(f"expected an (n, {self.n_features}) feature array, got shape {x.shape}")
         rows = x.shape[0]
-        total = None
-        for baseline, tables in self._tables:
-            out = np.full(rows, baseline, dtype=np.float64)
-            if rows:
-                self._accumulate(*tables, x.ctypes.data, rows, self.n_features, out.ctypes.data, self.threads)
-            if total is None:
-                total = out
-            else:
-                total += out
-        if len(self._tables) == 1:
-            return total
+        out = np.empty(rows, dtype=np.float64)
+        # One call for all members: the GIL is released for the whole prediction and taken back
+        # once (a thread waiting for it behind a busy event loop waited once per member).
         # VotingRegressor: np.average over the members' columns, which for fewer than 8 members
-        # adds them left to right and divides, as here (the equality gate checks it on every build).
-        total /= len(self._tables)
-        return total
+        # adds them left to right and divides, as treeeval_predict does (the equality gate
+        # checks it on every build).
+        scratch = np.empty(rows if len(self._members) > 1 else 0, dtype=np.float64)
+        self._predict(
+            self._tables,
+            len(self._members),
+            x.ctypes.data,
+            rows,
+            self.n_features,
+            out.ctypes.data,
+            scratch.ctypes.data,
+            self.threads,
+        )
+        return out
 
 
 def check_equal(compiled: CompiledTrees, reference: np.ndarray, features: np.ndarray) -> float:
@@ -309,9 +324,18 @@ class CompiledModel:
         """The model version (from signature.json; the sha256 prefix of model.skops)."""
         return str(self.signature["model_version"])
 
+    @staticmethod
+    def features(raw: np.ndarray) -> np.ndarray:
+        """The MODEL_FEATURES matrix of an (n, 8) array of the signature's inputs, in signature order."""
+        return feature_matrix(raw)
+
+    def predict_features(self, features: np.ndarray) -> np.ndarray:
+        """Predict the target from a matrix made by :meth:`features`."""
+        return self.trees.predict(features)
+
     def predict(self, raw: np.ndarray) -> np.ndarray:
         """Predict the target for an (n, 8) array of the signature's inputs, in signature order."""
-        return self.trees.predict(feature_matrix(raw))
+        return self.predict_features(self.features(raw))
 
 
 def sha256_hex(data: bytes) -> str:

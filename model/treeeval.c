@@ -219,3 +219,37 @@ void treeeval_accumulate(const node_t *nodes, const double *values, const int32_
     }
   }
 }
+
+/* One ensemble member: its trees (as for treeeval_accumulate) and its baseline. */
+typedef struct {
+  const node_t *nodes;
+  const double *values;
+  const int32_t *roots;
+  const int32_t *depths;
+  int32_t n_trees;
+  double baseline;
+} member_t;
+
+/* The prediction of an average of n_members ensembles (one member: that ensemble) for every
+ * row, in one call, so a caller that holds a lock while it is away from this code (Python's
+ * GIL) takes it back once per prediction, not once per member. The arithmetic is the one
+ * sklearn's VotingRegressor does: each member's sum from its baseline, tree by tree, into its
+ * own array (scratch, n_rows values, for members after the first), the members added in order,
+ * then divided by their count. */
+void treeeval_predict(const member_t *members, int32_t n_members, const double *x, int64_t n_rows, int32_t n_features,
+                      double *out, double *scratch, int32_t n_threads) {
+  for (int32_t m = 0; m < n_members; ++m) {
+    double *sums = m == 0 ? out : scratch;
+    for (int64_t r = 0; r < n_rows; ++r) sums[r] = members[m].baseline;
+    if (n_rows > 0) {
+      treeeval_accumulate(members[m].nodes, members[m].values, members[m].roots, members[m].depths, members[m].n_trees,
+                          x, n_rows, n_features, sums, n_threads);
+    }
+    if (m > 0) {
+      for (int64_t r = 0; r < n_rows; ++r) out[r] += scratch[r];
+    }
+  }
+  if (n_members > 1) {
+    for (int64_t r = 0; r < n_rows; ++r) out[r] /= n_members;
+  }
+}
