@@ -186,7 +186,10 @@ def _parse_tables(data: bytes) -> tuple[int, list[_Member]]:
 
 
 class _MemberStruct(ctypes.Structure):
-    """member_t in treeeval.c: one ensemble member's table addresses, tree count and baseline."""
+    """member_t in treeeval.c: one ensemble member's table addresses and tree count (its trees_t), then its baseline.
+
+    Flat here, nested there: the same layout (the trees_t fields take 40 bytes, the baseline follows at 40).
+    """
 
     _fields_ = (
         ("nodes", ctypes.c_void_p),

@@ -56,12 +56,18 @@ static int holds_nan(const double *values, int64_t count) {
   return any;
 }
 
+/* One ensemble's trees: every tree's nodes and node values, concatenated; roots[t], depths[t]:
+ * tree t's root index and depth. */
 typedef struct {
   const node_t *nodes;
   const double *values;
   const int32_t *roots;
   const int32_t *depths;
   int32_t n_trees;
+} trees_t;
+
+typedef struct {
+  trees_t trees;
   const double *x;
   int64_t n_rows;
   int32_t n_features;
@@ -71,13 +77,13 @@ typedef struct {
 /* One row through trees [first, first + BLOCK) walked together (their walks are independent,
  * so the CPU overlaps them as it does a block of rows); returns the leaf values in tree order. */
 static inline void walk_trees(const job_t *job, int32_t first, const double *row, int finite, double leaf[BLOCK]) {
-  const node_t *nodes = job->nodes;
+  const node_t *nodes = job->trees.nodes;
   int32_t n[BLOCK];
   int32_t depth = 0;
 #pragma GCC unroll 8
   for (int j = 0; j < BLOCK; ++j) {
-    n[j] = job->roots[first + j];
-    if (job->depths[first + j] > depth) depth = job->depths[first + j];
+    n[j] = job->trees.roots[first + j];
+    if (job->trees.depths[first + j] > depth) depth = job->trees.depths[first + j];
   }
   for (int32_t d = 0; d < depth; ++d) {
     int moved = 0;
@@ -90,7 +96,7 @@ static inline void walk_trees(const job_t *job, int32_t first, const double *row
     if (!moved) break;
   }
 #pragma GCC unroll 8
-  for (int j = 0; j < BLOCK; ++j) leaf[j] = job->values[n[j]];
+  for (int j = 0; j < BLOCK; ++j) leaf[j] = job->trees.values[n[j]];
 }
 
 /* Walks one block of rows through the tree at root, two steps per test of whether any row
@@ -120,7 +126,7 @@ static inline void walk_block(const node_t *nodes, int32_t root, int32_t depth, 
  * its rows. The last n_rows % BLOCK rows (all of a one-record request) go one row at a time
  * through blocks of trees instead. Either way each row's sum is taken tree by tree in order. */
 static void accumulate(const job_t *job) {
-  const node_t *nodes = job->nodes;
+  const node_t *nodes = job->trees.nodes;
   const double *x = job->x;
   const int64_t n_features = job->n_features;
   const int64_t blocks = job->n_rows / BLOCK;
@@ -132,9 +138,9 @@ static void accumulate(const job_t *job) {
   for (int64_t b = 0; finite != NULL && b < blocks; ++b) {
     finite[b] = !holds_nan(x + b * BLOCK * n_features, BLOCK * n_features);
   }
-  for (int32_t t = 0; t < job->n_trees; ++t) {
-    const int32_t root = job->roots[t];
-    const int32_t depth = job->depths[t];
+  for (int32_t t = 0; t < job->trees.n_trees; ++t) {
+    const int32_t root = job->trees.roots[t];
+    const int32_t depth = job->trees.depths[t];
     for (int64_t b = 0; b < blocks; ++b) {
       const double *rows[BLOCK];
       int32_t n[BLOCK];
@@ -146,7 +152,7 @@ static void accumulate(const job_t *job) {
         walk_block(nodes, root, depth, rows, 0, n);
       }
 #pragma GCC unroll 8
-      for (int j = 0; j < BLOCK; ++j) out[b * BLOCK + j] += job->values[n[j]];
+      for (int j = 0; j < BLOCK; ++j) out[b * BLOCK + j] += job->trees.values[n[j]];
     }
   }
   free(finite);
@@ -155,7 +161,7 @@ static void accumulate(const job_t *job) {
     const int row_finite = !holds_nan(row, n_features);
     double sum = out[r];
     int32_t t = 0;
-    for (; t + BLOCK <= job->n_trees; t += BLOCK) {
+    for (; t + BLOCK <= job->trees.n_trees; t += BLOCK) {
       double leaf[BLOCK];
       if (row_finite) {
         walk_trees(job, t, row, 1, leaf);
@@ -165,14 +171,14 @@ static void accumulate(const job_t *job) {
 #pragma GCC unroll 8
       for (int j = 0; j < BLOCK; ++j) sum += leaf[j];
     }
-    for (; t < job->n_trees; ++t) {
-      int32_t n = job->roots[t];
-      for (int32_t d = 0; d < job->depths[t]; ++d) {
+    for (; t < job->trees.n_trees; ++t) {
+      int32_t n = job->trees.roots[t];
+      for (int32_t d = 0; d < job->trees.depths[t]; ++d) {
         const int32_t next = step(nodes, n, row);
         if (next == n) break;
         n = next;
       }
-      sum += job->values[n];
+      sum += job->trees.values[n];
     }
     out[r] = sum;
   }
@@ -206,7 +212,7 @@ void treeeval_accumulate(const node_t *nodes, const double *values, const int32_
   for (int64_t i = 0; i < threads; ++i) {
     const int64_t first = i * slice;
     const int64_t last = i + 1 == threads || first + slice > n_rows ? n_rows : first + slice;
-    jobs[i] = (job_t){nodes, values, roots, depths, n_trees, x + first * n_features, last - first > 0 ? last - first : 0,
+    jobs[i] = (job_t){{nodes, values, roots, depths, n_trees}, x + first * n_features, last - first > 0 ? last - first : 0,
                       n_features, out + first};
     if (i > 0) started[i] = pthread_create(&ids[i], NULL, run_job, &jobs[i]) == 0;
   }
@@ -220,13 +226,9 @@ void treeeval_accumulate(const node_t *nodes, const double *values, const int32_
   }
 }
 
-/* One ensemble member: its trees (as for treeeval_accumulate) and its baseline. */
+/* One ensemble member: its trees and its baseline. */
 typedef struct {
-  const node_t *nodes;
-  const double *values;
-  const int32_t *roots;
-  const int32_t *depths;
-  int32_t n_trees;
+  trees_t trees;
   double baseline;
 } member_t;
 
@@ -242,8 +244,9 @@ void treeeval_predict(const member_t *members, int32_t n_members, const double *
     double *sums = m == 0 ? out : scratch;
     for (int64_t r = 0; r < n_rows; ++r) sums[r] = members[m].baseline;
     if (n_rows > 0) {
-      treeeval_accumulate(members[m].nodes, members[m].values, members[m].roots, members[m].depths, members[m].n_trees,
-                          x, n_rows, n_features, sums, n_threads);
+      const trees_t *trees = &members[m].trees;
+      treeeval_accumulate(trees->nodes, trees->values, trees->roots, trees->depths, trees->n_trees, x, n_rows,
+                          n_features, sums, n_threads);
     }
     if (m > 0) {
       for (int64_t r = 0; r < n_rows; ++r) out[r] += scratch[r];
