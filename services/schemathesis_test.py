@@ -12,9 +12,12 @@ from services.launch import running_stack
 
 API_KEY = "schemathesis-key-51b0"
 SERVICES = ("predict", "api")
-# Bounded: examples per operation and phase, and a wall-clock cap on the whole run of one service.
-MAX_EXAMPLES = 30
-MAX_SECONDS = 150
+# Bounded by examples per operation and phase. Not by --max-time: under it schemathesis keeps
+# fuzzing until the time is spent (150 s per service, 5 of the 14 minutes of a fresh
+# `bazel test //...` at the end of the critical path), whatever the example budget.
+MAX_EXAMPLES = 100
+# A hung run fails the test instead of holding it until Bazel's timeout.
+TIMEOUT_SECONDS = 300
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,6 @@ def test_schemathesis_all_checks_pass(stack, service):
         stack[f"{service}_url"] + "/openapi.json",
         "--checks=all",
         f"--max-examples={MAX_EXAMPLES}",
-        f"--max-time={MAX_SECONDS}",
         "--seed=20261201",
         "--workers=2",
         "--request-timeout=10",
@@ -52,7 +54,7 @@ def test_schemathesis_all_checks_pass(stack, service):
         command.append(f"--header=X-API-Key: {API_KEY}")
     # Schemathesis keeps its example database in the working directory; keep it out of the runfiles.
     with tempfile.TemporaryDirectory(prefix="schemathesis-") as cwd:
-        run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False, cwd=cwd)
+        run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False, cwd=cwd)
     print(run.stdout[-20000:], run.stderr[-5000:], sep="\n")
     assert run.returncode == 0, f"schemathesis found failures on {service} (see the output above)"
     assert stack[service].process.poll() is None, stack[service].log_tail()
