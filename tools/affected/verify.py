@@ -2,6 +2,7 @@
 
     bazel run //tools/affected:verify                               # the last 30 commits of this repository
     bazel run //tools/affected:verify -- --commits 5 --targets //tools/...
+    bazel run //tools/affected:verify -- --exclude //services:schemathesis_test   # all but a slow test
     bazel run //tools/affected:verify -- --synthetic 40             # the benchmark's change kinds on a small repo
 
 For each commit C (first-parent history, oldest first) the tool builds and tests TARGETS at
@@ -171,19 +172,21 @@ class Workbench:
         shutil.rmtree(self.logs, ignore_errors=True)
 
 
+def _matches(label: str, pattern: str) -> bool:
+    """Whether ``label`` is matched by one target pattern (``//a/...``, ``//a:all``, ``//...``, a label)."""
+    if pattern == "//...":
+        return True
+    if pattern.endswith("/..."):
+        prefix = pattern[: -len("/...")]
+        package = label.split(":", 1)[0]
+        return package == prefix or package.startswith(prefix + "/")
+    return label == pattern or (label.split(":", 1)[0] == pattern.split(":", 1)[0] and pattern.endswith(":all"))
+
+
 def _within(label: str, targets: list[str]) -> bool:
-    """Whether ``label`` is under one of the target patterns (``//a/...``, ``//a:all``, ``//...``)."""
-    for pattern in targets:
-        if pattern == "//...":
-            return True
-        if pattern.endswith("/..."):
-            prefix = pattern[: -len("/...")]
-            package = label.split(":", 1)[0]
-            if package == prefix or package.startswith(prefix + "/"):
-                return True
-        elif label == pattern or (label.split(":", 1)[0] == pattern.split(":", 1)[0] and pattern.endswith(":all")):
-            return True
-    return False
+    """Whether ``label`` is under the target patterns: matched by one, and by none of the ``-`` exclusions."""
+    included = any(_matches(label, p) for p in targets if not p.startswith("-"))
+    return included and not any(_matches(label, p[1:]) for p in targets if p.startswith("-"))
 
 
 def verify_commit(bench: Workbench, cfg: Config, name: str, parent: str, commit: str) -> Row:
@@ -298,6 +301,13 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--commits", type=int, default=30, help="how many of the latest first-parent commits (default 30)")
     p.add_argument("--targets", nargs="+", default=["//..."], help="what to build and test (default //...)")
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave these targets out of TARGETS (Bazel's negative pattern -PATTERN), e.g. a slow test",
+    )
     p.add_argument("--synthetic", type=int, metavar="PACKAGES", help="instead: the benchmark's changes on a small repo")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per bazel test (default 3600)")
     p.add_argument("--bazel", default=os.environ.get("BAZEL", "bazel"))
@@ -325,8 +335,9 @@ def main(argv: list[str]) -> int:
     else:
         repo = Path(os.environ.get("BUILD_WORKSPACE_DIRECTORY") or cwd)
         cfg = Config(workspace=repo, bazel=args.bazel, cache_root=cache_root)
-        rows = verify_history(repo, cfg, Plan(args.commits, args.targets, args.timeout, args.flags))
-        print_table(rows, f"{repo}: the last {len(rows)} commit(s), targets {' '.join(args.targets)}")
+        targets = args.targets + [f"-{pattern}" for pattern in args.exclude]
+        rows = verify_history(repo, cfg, Plan(args.commits, targets, args.timeout, args.flags))
+        print_table(rows, f"{repo}: the last {len(rows)} commit(s), targets {' '.join(targets)}")
     return 1 if any(r.missed for r in rows) else 0
 
 
