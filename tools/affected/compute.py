@@ -16,7 +16,9 @@ How a change becomes a set of targets (each step a function of seeds.py or graph
   a change outside every package (a local repository), one ``rdeps`` query over the head
   gives the graph instead.
 * Files that can change every target's configuration (MODULE.bazel, .bazelrc,
-  .bazelversion, ...) give the answer "everything", said as such.
+  .bazelversion, ...) give the answer "everything", said as such; so do the files MODULE.bazel
+  names as labels other than the locks (the interpreter pip.parse runs, a patch): a module
+  extension reads them while it creates the external repositories.
 
 The affected set is every target in the head graph from which a seed is reachable, computed
 in Python. Any failure gives "everything" with the reason, never a silent empty set.
@@ -45,6 +47,7 @@ from tools.affected.seeds import (
     classify,
     global_trigger,
     lock_edit,
+    module_reference_trigger,
     package_pattern,
     rdeps_universe_expression,
     removed_rules,
@@ -219,6 +222,8 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
         base_pkgs = Packages.at(revs.repo, revs.base_commit)
         head_module = file_at(revs.repo, revs.head_commit, "MODULE.bazel")
         locks = cfg.locks if cfg.locks is not None else lockfile.pip_hubs(head_module)
+        if named := module_reference_trigger(revs.changes, head_module, frozenset(locks)):
+            raise Fallback(f"{named} changed and MODULE.bazel names it (an extension or repository rule reads it)")
         changeset = classify(revs.changes, head_pkgs, base_pkgs, locks)
 
     suspects = set(changeset.suspects)

@@ -44,6 +44,41 @@ def global_trigger(changes: list[Change]) -> str | None:
     return None
 
 
+# A main-repository label in a string literal of MODULE.bazel: "//pkg:name", "@//pkg:name",
+# "@@//pkg:name" or "//pkg" (target "pkg"'s last directory). Other repositories' labels
+# (@pypi//...) are not files of this workspace.
+_MODULE_LABEL = re.compile(r'"@{0,2}//(?P<package>[A-Za-z0-9_./+-]*)(?::(?P<name>[^"]+))?"')
+
+
+def module_references(module_text: str) -> frozenset[str]:
+    """Workspace paths that MODULE.bazel names as labels (interpreters, lock files, patches, .bzl files).
+
+    A module extension or repository rule reads these while it creates external repositories,
+    so a change to one can change any target that uses those repositories.
+    """
+    paths = set()
+    for match in _MODULE_LABEL.finditer(module_text):
+        package, name = match.group("package"), match.group("name")
+        if name is None:
+            name = package.rsplit("/", 1)[-1]
+        paths.add(f"{package}/{name}" if package else name)
+    return frozenset(paths)
+
+
+def module_reference_trigger(changes: list[Change], module_text: str, handled: frozenset[str]) -> str | None:
+    """The first changed path that MODULE.bazel names, other than the ``handled`` ones (the pip locks).
+
+    The lock files are mapped to the wheels whose pins changed; any other named file (the
+    interpreter pip.parse runs, a patch) gives no finer answer than "everything".
+    """
+    referenced = module_references(module_text) - handled
+    for change in changes:
+        for path in filter(None, (change.path, change.old_path)):
+            if path in referenced:
+                return path
+    return None
+
+
 @dataclass(frozen=True)
 class ChangeSet:
     """What the changed files mean for the graph, before any query.

@@ -50,12 +50,15 @@ class Truth:
         rerun_tests: tests whose result was not served from the local action cache.
         cached_tests: tests whose result was.
         acted: main-repository targets with at least one action executed (or fetched from a remote/disk cache).
+        failed_tests: tests whose last attempt did not pass. Bazel caches no failure, so at the
+            next commit they run again whatever changed: not a miss of the tool.
         exit_code: ``bazel test``'s exit code (tests may fail; that does not matter here).
     """
 
     rerun_tests: set[str] = field(default_factory=set)
     cached_tests: set[str] = field(default_factory=set)
     acted: set[str] = field(default_factory=set)
+    failed_tests: set[str] = field(default_factory=set)
     exit_code: int = 0
 
 
@@ -73,11 +76,13 @@ class Row:
     extra_tests: list[str]
     exact: bool
     seconds: float
+    failed_before: list[str] = field(default_factory=list)
 
 
-def parse_build_events(text: str) -> tuple[set[str], set[str]]:
-    """(re-run tests, locally cached tests) from ``--build_event_json_file`` output."""
+def parse_build_events(text: str) -> tuple[set[str], set[str], set[str]]:
+    """(re-run tests, locally cached tests, tests whose last attempt failed) from ``--build_event_json_file`` output."""
     rerun, cached = set(), set()
+    last_status: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -86,11 +91,14 @@ def parse_build_events(text: str) -> tuple[set[str], set[str]]:
         if not test:
             continue
         label = test["label"]
-        if event.get("testResult", {}).get("cachedLocally"):
+        result = event.get("testResult", {})
+        last_status[label] = result.get("status", "")
+        if result.get("cachedLocally"):
             cached.add(label)
         else:
             rerun.add(label)
-    return rerun - cached, cached
+    failed = {label for label, status in last_status.items() if status != "PASSED"}
+    return rerun - cached, cached, failed
 
 
 def parse_execution_log(text: str) -> set[str]:
@@ -126,6 +134,8 @@ class Workbench:
         self.cache = cache_dir_for(repo, cache_root)
         self.checkout = CachedCheckout(repo, self.cache, "verify")
         self.logs = Path(tempfile.mkdtemp(prefix="affected-verify-"))
+        # Tests that failed in the last run (Bazel runs them again at the next commit).
+        self.failed: set[str] = set()
 
     def startup(self) -> list[str]:
         """The startup options: its own output base, a server that goes away soon after the run."""
@@ -159,9 +169,10 @@ class Workbench:
             cmd, cwd=self.checkout.dir, env=clean_env(), stdout=sys.stderr, check=False, timeout=self.timeout
         )
         print(f"verify:   bazel test: exit {result.returncode} in {time.monotonic() - started:.0f} s", file=sys.stderr)
-        rerun, cached = parse_build_events(events.read_text() if events.exists() else "")
+        rerun, cached, failed = parse_build_events(events.read_text() if events.exists() else "")
         acted = parse_execution_log(execlog.read_text() if execlog.exists() else "")
-        return Truth(rerun, cached, acted, result.returncode)
+        self.failed = failed
+        return Truth(rerun, cached, acted, failed, result.returncode)
 
     def close(self) -> None:
         """Stop the checkout's server and release it."""
@@ -193,13 +204,15 @@ def verify_commit(bench: Workbench, cfg: Config, name: str, parent: str, commit:
     """Move the warm checkout from ``parent`` to ``commit`` and compare Bazel's re-runs with the tool's answer."""
     started = time.monotonic()
     result = compute(Config(**{**cfg.__dict__, "base": parent, "head": commit}))
+    failed_before = bench.failed
     bench.move_to(commit)
     truth = bench.test()
     non_manual = {t.label for t in result.targets if not t.manual}
     selected_tests = {label for label in result.labels(kinds.TEST) if _within(label, bench.targets)}
     if result.all_targets_unknown:
         non_manual = truth.rerun_tests | truth.acted
-    missed = sorted((truth.rerun_tests | truth.acted) - non_manual)
+    rerun = truth.rerun_tests | truth.acted
+    missed = sorted(rerun - non_manual - failed_before)
     extra = sorted(selected_tests & truth.cached_tests)
     return Row(
         name,
@@ -212,6 +225,7 @@ def verify_commit(bench: Workbench, cfg: Config, name: str, parent: str, commit:
         extra,
         result.exact,
         time.monotonic() - started,
+        sorted((rerun - non_manual) & failed_before),
     )
 
 
@@ -227,6 +241,8 @@ def print_table(rows: list[Row], title: str) -> None:
         )
         for label in r.missed:
             print(f"    missed: {label}")
+        for label in r.failed_before:
+            print(f"    not selected, re-run because it failed at the parent: {label}")
     selected = sum(r.selected_tests for r in rows)
     extra = sum(len(r.extra_tests) for r in rows)
     share = f"{100 * extra / selected:.1f} %" if selected else "n/a"
