@@ -19,6 +19,11 @@ class Change:
     path: str
     old_path: str | None = None
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path the change touches: the head path and, for a rename, the base path."""
+        return (self.path, self.old_path) if self.old_path else (self.path,)
+
 
 class GitError(RuntimeError):
     """git failed; the message carries git's own error."""

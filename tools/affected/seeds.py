@@ -37,7 +37,7 @@ GLOBAL_SUFFIXES = (".bazelrc",)
 def global_trigger(changes: list[Change]) -> str | None:
     """The first changed path that changes every target's configuration, if any."""
     for change in changes:
-        for path in filter(None, (change.path, change.old_path)):
+        for path in change.paths:
             name = path.rsplit("/", 1)[-1]
             if path in GLOBAL_FILES or path.startswith(GLOBAL_PREFIXES) or name.endswith(GLOBAL_SUFFIXES):
                 return path
@@ -73,7 +73,7 @@ def module_reference_trigger(changes: list[Change], module_text: str, handled: f
     """
     referenced = module_references(module_text) - handled
     for change in changes:
-        for path in filter(None, (change.path, change.old_path)):
+        for path in change.paths:
             if path in referenced:
                 return path
     return None
@@ -130,7 +130,7 @@ def classify(changes: list[Change], head: Packages, base: Packages, locks: dict[
                 deleted[label] = path
             suspects |= _owners(path, head, base)
         suspects |= {owner for path in present + gone if is_build_file(path) for owner in _owners(path, head, base)}
-    paths = [p for c in changes for p in (c.path, c.old_path) if p]
+    paths = [p for c in changes for p in c.paths]
     return ChangeSet(
         file_seeds=file_seeds,
         suspects=frozenset(suspects),

@@ -50,15 +50,12 @@ class Truth:
         rerun_tests: tests whose result was not served from the local action cache.
         cached_tests: tests whose result was.
         acted: main-repository targets with at least one action executed (or fetched from a remote/disk cache).
-        failed_tests: tests whose last attempt did not pass. Bazel caches no failure, so at the
-            next commit they run again whatever changed: not a miss of the tool.
         exit_code: ``bazel test``'s exit code (tests may fail; that does not matter here).
     """
 
     rerun_tests: set[str] = field(default_factory=set)
     cached_tests: set[str] = field(default_factory=set)
     acted: set[str] = field(default_factory=set)
-    failed_tests: set[str] = field(default_factory=set)
     exit_code: int = 0
 
 
@@ -134,7 +131,8 @@ class Workbench:
         self.cache = cache_dir_for(repo, cache_root)
         self.checkout = CachedCheckout(repo, self.cache, "verify")
         self.logs = Path(tempfile.mkdtemp(prefix="affected-verify-"))
-        # Tests that failed in the last run (Bazel runs them again at the next commit).
+        # Tests that failed in the last run: Bazel caches no failure, so it runs them again at the
+        # next commit whatever changed (not a miss of the tool).
         self.failed: set[str] = set()
 
     def startup(self) -> list[str]:
@@ -172,7 +170,7 @@ class Workbench:
         rerun, cached, failed = parse_build_events(events.read_text() if events.exists() else "")
         acted = parse_execution_log(execlog.read_text() if execlog.exists() else "")
         self.failed = failed
-        return Truth(rerun, cached, acted, failed, result.returncode)
+        return Truth(rerun, cached, acted, result.returncode)
 
     def close(self) -> None:
         """Stop the checkout's server and release it."""
@@ -211,8 +209,8 @@ def verify_commit(bench: Workbench, cfg: Config, name: str, parent: str, commit:
     selected_tests = {label for label in result.labels(kinds.TEST) if _within(label, bench.targets)}
     if result.all_targets_unknown:
         non_manual = truth.rerun_tests | truth.acted
-    rerun = truth.rerun_tests | truth.acted
-    missed = sorted(rerun - non_manual - failed_before)
+    unselected = (truth.rerun_tests | truth.acted) - non_manual
+    missed = sorted(unselected - failed_before)
     extra = sorted(selected_tests & truth.cached_tests)
     return Row(
         name,
@@ -225,7 +223,7 @@ def verify_commit(bench: Workbench, cfg: Config, name: str, parent: str, commit:
         extra,
         result.exact,
         time.monotonic() - started,
-        sorted((rerun - non_manual) & failed_before),
+        sorted(unselected & failed_before),
     )
 
 

@@ -247,9 +247,12 @@ def run_tests(run: Run) -> Step:
     return step
 
 
+def _test_step(run: Run) -> Step:
+    return next(s for s in run.steps if s.name == "test")
+
+
 def _built_by_test_step(run: Run, step: Step) -> Step:
-    test_step = next(s for s in run.steps if s.name == "test")
-    step.status = test_step.status
+    step.status = _test_step(run).status
     step.command = "(the test step's command)"
     return step
 
@@ -292,8 +295,7 @@ def model_report(run: Run) -> Step:
     if not _label_exists(run, REPORT_TARGET):
         step.detail = f"{REPORT_TARGET} does not exist in this workspace"
         return step
-    test_step = next(s for s in run.steps if s.name == "test")
-    if test_step.status == "failed":
+    if _test_step(run).status == "failed":
         # bazel-bin may still hold an older report; comparing it would describe another model.
         step.detail = f"{REPORT_TARGET} is built by the test step, which failed"
         return step
