@@ -1,5 +1,6 @@
 """Both services as real processes (their Bazel binaries) on loopback: answers, auth, outage, metrics."""
 
+import asyncio
 import json
 import os
 import re
@@ -7,6 +8,7 @@ import signal
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from model.testing import synthetic_raw
@@ -115,6 +117,41 @@ def test_request_id_travels_from_api_to_predict(stack):
         assert found, f"{service}: no access log line for request {rid}: {lines}"
 
 
+async def _post_all(url: str, records: list[dict], headers: dict[str, str]) -> list[tuple[int, object]]:
+    """POST each record at once, each on a connection of its own; (status, decoded body) in order."""
+    connector = aiohttp.TCPConnector(limit=len(records))
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(record: dict) -> tuple[int, object]:
+            async with session.post(url, json=record, headers=headers) as response:
+                return response.status, json.loads(await response.read())
+
+        return await asyncio.gather(*(post(record) for record in records))
+
+
+def coalesced(api_url: str) -> tuple[float, float]:
+    """The api's (calls, records) so far of lone records sent to predict."""
+    text = get(api_url + "/metrics")[1]
+    return metric(text, "api_predict_coalesced_records_count"), metric(text, "api_predict_coalesced_records_sum")
+
+
+def test_records_sent_together_are_joined_and_each_answered_as_if_alone(stack):
+    records = synthetic_raw(150, seed=5)[FIELDS].to_dict(orient="records")
+    records[7] = {**records[7], "Latitude": 80.0}  # out of range: 422 for this one only
+    records[90] = {**records[90], "Bedrooms": 1.0}  # not a model input: 422 for this one only
+    alone = [post_json(stack["predict_url"] + "/v1/predict", record)[:2] for record in records]
+    assert [status for status, _ in alone].count(200) == len(records) - 2
+    calls_before, records_before = coalesced(stack["api_url"])
+
+    together = asyncio.run(_post_all(stack["api_url"] + "/v1/predict", records, AUTH))
+
+    assert [tuple(answer) for answer in together] == alone
+    calls_after, records_after = coalesced(stack["api_url"])
+    assert records_after - records_before == len(records)
+    # Sent at once, records waited behind the calls in flight and went to predict together.
+    assert calls_after - calls_before < len(records) / 2, (calls_after - calls_before, len(records))
+
+
 def test_auth_is_enforced_before_predict_is_called(stack):
     before = metric(get(stack["predict_url"] + "/metrics")[1], "predict_request_records_count")
     assert post_json(stack["api_url"] + "/v1/predict", RECORD)[0] == 401
@@ -163,6 +200,9 @@ def test_predict_outage_gives_503_then_recovers(stack, workdir, model_dir):
     status, body, _ = post_json(stack["api_url"] + "/v1/predict", RECORD, AUTH)
     assert status == 503
     assert "unreachable" in body["detail"]
+    # Records sent together, so joined into batches, all get the same answer.
+    together = asyncio.run(_post_all(stack["api_url"] + "/v1/predict", [RECORD] * 30, AUTH))
+    assert {status for status, _ in together} == {503}
     status, body = get(stack["api_url"] + "/readyz")
     assert status == 503
     assert get(stack["api_url"] + "/healthz")[0] == 200

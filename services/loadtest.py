@@ -3,7 +3,8 @@
 Starts a minimal FastAPI app (the framework's ceiling), predict and api from their Bazel binaries
 on loopback, then measures, all in one run so the ratios compare like with like:
   - start-up: process start to the first 200 on /readyz;
-  - closed loop with wrk (C, one thread) at 1, 10 and 50 connections: requests/s, p50/p99;
+  - closed loop with wrk (C, one thread) at 1, 10 and 50 connections: requests/s, p50/p99; at 50
+    connections in interleaved rounds, the ratios being the rounds' medians;
   - 1,000-record batches to predict: rows/s;
   - open loop at a fixed arrival rate (predict 1,000/s, api 500/s; latency counted from each
     request's scheduled send time, so a stalled server cannot hide its queue);
@@ -252,6 +253,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="the wrk binary")
     parser.add_argument("--connections", default="1,10,50", help="closed-loop connection counts")
     parser.add_argument("--seconds", type=float, default=6.0, help="duration of each closed-loop run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs of baseline, predict and api at the most connections, interleaved; the ratios are their medians",
+    )
     parser.add_argument("--open-seconds", type=float, default=6.0, help="duration of each open-loop run")
     parser.add_argument("--predict-rate", type=float, default=1000.0, help="open-loop requests/s to predict")
     parser.add_argument("--api-rate", type=float, default=500.0, help="open-loop requests/s to api")
@@ -309,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("baseline", "predict", "api")
             for c in map(int, args.connections.split(","))
         ]
+        # On a shared machine one run of each can be off by 30 %: the ratios at the most connections
+        # are medians over interleaved rounds (the first round is in the plan above).
+        top = max(map(int, args.connections.split(",")))
+        plan += [(name, top, single_body, 1) for _ in range(args.rounds - 1) for name in ("baseline", "predict", "api")]
         plan.append(("predict", args.batch_connections, batch_body, args.batch_rows))
         for name, connections, body, rows in plan:
             key = API_KEY if name == "api" else ""

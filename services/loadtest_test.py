@@ -2,7 +2,7 @@
 
 import time
 
-from services import loadtest
+from services import loadtest, loadtest_report
 
 
 class _ThisProcess:
@@ -28,3 +28,40 @@ def test_warm_up_is_not_counted_in_cpu_per_request():
     result, cpu = loadtest.measure([server], lambda: _burn(0.05) or {"requests": 1})
     assert result == {"requests": 1}
     assert 0.04 <= cpu["self"] < 0.2
+
+
+def _closed(server: str, connections: int, rps: float, rows: int = 1, api_cpu: float = 0.2) -> dict:
+    return {
+        "server": server,
+        "connections": connections,
+        "rows_per_request": rows,
+        "requests_per_s": rps,
+        "rows_per_s": rps * rows,
+        "p50_ms": 0.4,
+        "cpu_ms_per_request": {"api": api_cpu} if server == "api" else {},
+    }
+
+
+def test_ratios_are_medians_of_the_interleaved_rounds():
+    # Three rounds at 50 connections; round 2 had a noisy neighbour during predict's run only.
+    closed = [_closed(name, 1, 1000.0) for name in ("baseline", "predict", "api")]
+    for predict, api, cpu in ((5000.0, 4500.0, 0.2), (2500.0, 4400.0, 0.3), (5200.0, 4000.0, 0.25)):
+        closed += [
+            _closed("baseline", 50, 8000.0),
+            _closed("predict", 50, predict),
+            _closed("api", 50, api, api_cpu=cpu),
+        ]
+    closed.append(_closed("predict", 4, 100.0, rows=1000))
+    report = {
+        "closed": closed,
+        "open": [{"server": "predict", "p99_ms": 3.0}, {"server": "api", "p99_ms": 4.0}],
+        "readyz_seconds": {"baseline": 0.4, "predict": 0.6, "api": 0.5},
+    }
+    summary = loadtest_report.summarize(report)
+    # api/predict per round: 0.9, 1.76, 0.769 -> median 0.9 (a single round could say 0.769 or 1.76).
+    assert summary["api_ratio_to_predict_50conn"] == 0.9
+    assert summary["predict_rps_50conn"] == 5000.0
+    assert summary["predict_ratio_to_baseline_50conn"] == 0.625
+    assert summary["api_cpu_ms_per_request"] == 0.25
+    assert summary["predict_batch_rows_per_s"] == 100_000.0
+    assert summary["readyz_seconds"] == 0.6

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.api.app.api.routes import health, predict
+from services.api.app.core.coalescer import PredictCoalescer
 from services.api.app.core.config import ApiKeyMissingError, Settings, get_settings, resolve_api_key
 from services.api.app.core.metrics import ApiMetrics
 from services.api.app.core.predict_client import PredictCallError, PredictClient
@@ -55,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         app.state.predict_client = PredictClient(settings, metrics_)
         await app.state.predict_client.start()
+        app.state.predict_coalescer = PredictCoalescer(
+            app.state.predict_client,
+            max_records=min(settings.predict_coalesce_max_records, settings.max_batch_size),
+            max_in_flight=settings.predict_max_in_flight,
+            max_batch_bytes=settings.max_body_bytes,
+        )
         logger.info("api service started", extra={"predict_url": settings.predict_url})
         try:
             yield

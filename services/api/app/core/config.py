@@ -31,6 +31,10 @@ class Settings(ServiceSettings):
     # Connection pool to the predict service.
     predict_max_connections: int = Field(100, ge=1)
     predict_max_keepalive: int = Field(50, ge=0)
+    # Lone records that arrive while this many calls to predict are out wait and go together as
+    # one batch of at most predict_coalesce_max_records (services/api/app/core/coalescer.py).
+    predict_max_in_flight: int = Field(2, ge=1)
+    predict_coalesce_max_records: int = Field(64, ge=1)
     readiness_timeout_seconds: float = Field(2.0, gt=0)
 
     @field_validator("api_key", "api_key_file", mode="before")

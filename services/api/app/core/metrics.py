@@ -28,5 +28,11 @@ class ApiMetrics(HttpMetrics):
             "Calls to the predict service retried after a connection error",
             registry=self.registry,
         )
+        self.coalesced_records = Histogram(
+            "api_predict_coalesced_records",
+            "Lone records sent to the predict service per call, waiting ones joined into one batch",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         for kind in ("unavailable", "timeout", "bad_gateway"):
             self.upstream_errors.labels(kind=kind)

@@ -1,6 +1,7 @@
 """POST /v1/predict and GET /v1/model: the public prediction routes, forwarded to the predict service."""
 
 import json
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,7 +13,8 @@ from services.api.app.api.deps import (
     get_predict_client,
     require_api_key,
 )
-from services.api.app.core.predict_client import PredictCallError, PredictClient
+from services.api.app.core.coalescer import PredictCoalescer
+from services.api.app.core.predict_client import PredictAnswer, PredictCallError, PredictClient
 from services.api.app.schemas import Problem
 from services.prediction_schemas import PREDICT_REQUEST_REF, BatchResponse, SingleResponse
 from services.scaffold import InvalidJSONError, parse_json
@@ -37,11 +39,11 @@ def _invalid(loc: list, kind: str, msg: str) -> Response:
     return _json(422, {"detail": [{"loc": loc, "type": kind, "msg": msg}], "error_count": 1})
 
 
-def _check_shape(body: bytes, max_batch_size: int) -> Response | None:
+def _check_shape(body: bytes, max_batch_size: int) -> Response | bool:
     """The api's own checks: JSON, a record object or {"records": [...]} within the batch limit.
 
-    Field-level checks need the model's signature and are the predict service's (its 422 is
-    passed on unchanged).
+    Returns a 422 answer, or whether the body is a lone record (not a batch). Field-level checks
+    need the model's signature and are the predict service's (its 422 is passed on unchanged).
     """
     try:
         payload = parse_json(body)
@@ -49,20 +51,22 @@ def _check_shape(body: bytes, max_batch_size: int) -> Response | None:
         return _invalid(["body"], "json_invalid", str(error))
     if not isinstance(payload, dict):
         return _invalid(["body"], "dict_type", 'body must be a record object or {"records": [...]}')
-    if "records" in payload:
-        records = payload["records"]
-        if not isinstance(records, list) or not records:
-            return _invalid(["body", "records"], "list_type", "records must be a non-empty list")
-        if len(records) > max_batch_size:
-            return _invalid(
-                ["body", "records"], "too_long", f"at most {max_batch_size} records per request, got {len(records)}"
-            )
-    return None
+    if "records" not in payload:
+        return True
+    records = payload["records"]
+    if not isinstance(records, list) or not records:
+        return _invalid(["body", "records"], "list_type", "records must be a non-empty list")
+    if len(records) > max_batch_size:
+        return _invalid(
+            ["body", "records"], "too_long", f"at most {max_batch_size} records per request, got {len(records)}"
+        )
+    return False
 
 
-async def _forward(client: PredictClient, method: str, path: str, body: bytes | None = None) -> Response:
+async def _forward(client: PredictClient, call: Awaitable[PredictAnswer]) -> Response:
+    """The api's answer for predict's: unchanged below 500, 503 when predict is not ready, else 502."""
     try:
-        upstream = await client.call(method, path, content=body)
+        upstream = await call
     except PredictCallError as error:
         return _json(error.status, {"detail": error.detail})
     if upstream.status_code < 500:
@@ -106,9 +110,14 @@ async def predict(request: Request) -> Response:
     client: PredictClient = request.app.state.predict_client
     # Size and Content-Type were checked while the body streamed in (the scaffold's body guard).
     body = await request.body()
-    if (problem := _check_shape(body, request.app.state.settings.max_batch_size)) is not None:
-        return problem
-    return await _forward(client, "POST", "/v1/predict", body)
+    shape = _check_shape(body, request.app.state.settings.max_batch_size)
+    if isinstance(shape, Response):
+        return shape
+    if not shape:  # a batch: forwarded as it is
+        return await _forward(client, client.call("POST", "/v1/predict", content=body))
+    # A lone record: joined with others that wait for predict (services/api/app/core/coalescer.py).
+    coalescer: PredictCoalescer = request.app.state.predict_coalescer
+    return await _forward(client, coalescer.predict(body))
 
 
 @router.get(
@@ -119,4 +128,4 @@ async def predict(request: Request) -> Response:
 )
 async def model(client: Annotated[PredictClient, Depends(get_predict_client)]) -> Response:
     """The predict service's description of its model."""
-    return await _forward(client, "GET", "/v1/model")
+    return await _forward(client, client.call("GET", "/v1/model"))
