@@ -16,7 +16,9 @@ How a change becomes a set of targets (each step a function of seeds.py or graph
   a change outside every package (a local repository), one ``rdeps`` query over the head
   gives the graph instead.
 * Files that can change every target's configuration (MODULE.bazel, .bazelrc,
-  .bazelversion, ...) give the answer "everything", said as such; so do the files MODULE.bazel
+  .bazelversion, ...) give the answer "everything", said as such, except a .bazelrc edit that
+  touches only comments and options that change no output (bazelrc.py: --jobs, --keep_going,
+  --lockfile_mode, ...), which selects nothing; so do the files MODULE.bazel
   names as labels other than the locks (the interpreter pip.parse runs, a patch): a module
   extension reads them while it creates the external repositories.
 
@@ -34,7 +36,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.affected import lockfile
+from tools.affected import bazelrc, lockfile
 from tools.affected.base_cache import BaseCache, binary_identity
 from tools.affected.bazel import Bazel, BazelError
 from tools.affected.checkout import CachedCheckout, CheckoutError, cache_dir_for
@@ -144,7 +146,7 @@ def compute(cfg: Config) -> Result:
             revs = _resolve(cfg, repo)
     except (GitError, ValueError) as err:
         return _everything(cfg, repo, None, str(err))
-    if trigger := global_trigger(revs.changes):
+    if trigger := global_trigger(revs.changes, lambda change: _rc_edit_is_inert(revs, change)):
         result = _everything(cfg, repo, None, f"{trigger} changed: it can change every target's configuration", revs)
         result.head = revs.head_name
         return result
@@ -159,6 +161,12 @@ def compute(cfg: Config) -> Result:
     timings.seconds["total"] = time.monotonic() - started
     result.timings = {k: round(v, 3) for k, v in timings.seconds.items()}
     return result
+
+
+def _rc_edit_is_inert(revs: _Revisions, change: Change) -> bool:
+    base_text = "" if change.status == "A" else file_at(revs.repo, revs.base_commit, change.old_path or change.path)
+    head_text = "" if change.status == "D" else file_at(revs.repo, revs.head_commit, change.path)
+    return bazelrc.edit_is_inert(base_text, head_text)
 
 
 def _resolve(cfg: Config, repo: Path) -> _Revisions:

@@ -57,7 +57,7 @@ def test_unknown_base_gives_everything_with_the_revision_named(repo, tmp_path):
 
 
 def test_a_bazelrc_change_gives_everything_without_querying_changes(repo, tmp_path):
-    (repo / ".bazelrc").write_text("common --jobs=1\n")
+    (repo / ".bazelrc").write_text("build --define=mode=fast\n")
     result = compute(_config(repo, tmp_path, base="main"))
     assert result.exact is False
     assert ".bazelrc changed" in result.reason

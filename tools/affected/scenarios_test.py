@@ -304,16 +304,37 @@ def test_05_lock_bump_selects_users_of_that_package_through_other_wheels(repo, c
     assert pandas["why"]["path"][-1].endswith("pypi_numpy//:pkg")
 
 
-@pytest.mark.parametrize("path", [".bazelrc", "MODULE.bazel", ".bazelversion"])
-def test_06_module_bazelrc_bazelversion_give_an_explicit_everything(repo, capfd, path):
+@pytest.mark.parametrize(
+    ("path", "added"),
+    [
+        (".bazelrc", "build --define=mode=fast\n"),
+        (".bazelrc", "test --test_env=DEBUG=1\n"),
+        ("MODULE.bazel", "# changed\n"),
+        (".bazelversion", "# changed\n"),
+    ],
+)
+def test_06_module_bazelrc_bazelversion_give_an_explicit_everything(repo, capfd, path, added):
     file = repo.repo / path
-    file.write_text((file.read_text() if file.exists() else "") + "\n# changed\n")
+    file.write_text((file.read_text() if file.exists() else "") + "\n" + added)
     doc = repo.json(capfd)
     assert doc["exact"] is False
     assert doc["everything"] is True
     assert path in doc["fallback_reason"]
     assert {t["label"] for t in doc["targets"]} == ALL_RULES
     assert repo.labels(capfd, "--kind", "test") == {"//app:app_test", "//other:other_test"}
+
+
+def test_06b_bazelrc_comments_and_output_neutral_options_select_nothing(repo, capfd):
+    # Bazel re-runs nothing for these: no action's inputs or command line change.
+    rc = repo.repo / ".bazelrc"
+    rc.write_text(
+        "# how this repository builds\n"
+        + rc.read_text()
+        + "common --lockfile_mode=off\nbuild:ci --keep_going --jobs 4\ntest --test_output=errors  # say why\n"
+    )
+    doc = repo.json(capfd)
+    assert doc["exact"] is True
+    assert doc["targets"] == []
 
 
 def test_07_deleted_glob_matched_file_selects_the_globbing_rule(repo, capfd):

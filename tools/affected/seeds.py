@@ -34,12 +34,24 @@ GLOBAL_PREFIXES = ("bazel/buildroot/",)
 GLOBAL_SUFFIXES = (".bazelrc",)
 
 
-def global_trigger(changes: list[Change]) -> str | None:
-    """The first changed path that changes every target's configuration, if any."""
+def global_trigger(
+    changes: list[Change], rc_edit_is_inert: Callable[[Change], bool] = lambda change: False
+) -> str | None:
+    """The first changed path that can change every target's configuration, if any.
+
+    Args:
+        changes: the changed files.
+        rc_edit_is_inert: whether a changed .bazelrc (outside the build root) differs only in
+            comments and options that change no output (``bazelrc.edit_is_inert`` on its two texts).
+    """
     for change in changes:
         for path in change.paths:
             name = path.rsplit("/", 1)[-1]
-            if path in GLOBAL_FILES or path.startswith(GLOBAL_PREFIXES) or name.endswith(GLOBAL_SUFFIXES):
+            if path.startswith(GLOBAL_PREFIXES):
+                return path
+            if path in GLOBAL_FILES or name.endswith(GLOBAL_SUFFIXES):
+                if name.endswith(GLOBAL_SUFFIXES) and rc_edit_is_inert(change):
+                    continue
                 return path
     return None
 
