@@ -28,6 +28,7 @@ INERT_OPTIONS = frozenset(
         # How much runs at once, and whether a failure stops the others.
         "jobs",
         "keep_going",
+        "loading_phase_threads",
         # Where results are cached: a cache hit has the same outputs as a local run.
         "disk_cache",
     }
