@@ -134,44 +134,75 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return int(head[9:12])
 
 
+class _KeptAlive:
+    """The open loop's connections to one server: an idle one is reused, else one is opened (up to a limit)."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        parts = urlsplit(url)
+        self.host, self.port, self.limit = parts.hostname, parts.port, limit
+        self.idle: deque = deque()
+        self.opened = 0
+
+    async def _connect(self):
+        self.opened += 1
+        try:
+            return await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            self.opened -= 1
+            return None
+
+    async def _attempt(self, connection, request: bytes) -> int | None:
+        try:
+            return await _exchange(*connection, request)
+        except OSError, asyncio.IncompleteReadError, ValueError:
+            self.opened -= 1
+            connection[1].close()
+            return None
+
+    async def send(self, request: bytes) -> int | str:
+        """The answer's status; "dropped" when all ``limit`` connections are busy, "socket" when none answered."""
+        reused = bool(self.idle)
+        if reused:
+            connection = self.idle.pop()
+        elif self.opened >= self.limit:
+            return "dropped"
+        elif (connection := await self._connect()) is None:
+            return "socket"
+        status = await self._attempt(connection, request)
+        if status is None and reused and (connection := await self._connect()) is not None:
+            # A kept-alive connection the server closed while idle (uvicorn: after 5 s) fails
+            # before any answer; like any HTTP client, send the request again on a new one.
+            status = await self._attempt(connection, request)
+        if status is None:
+            return "socket"
+        self.idle.append(connection)
+        return status
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        for connection in self.idle:
+            connection[1].close()
+
+
 async def open_loop(url: str, request: bytes, rate: float, seconds: float, max_connections: int = 512) -> dict:
     """Send ``rate`` requests/s for ``seconds`` whatever the answers' pace; latency from the scheduled time.
 
     Connections are reused when idle and opened when none is (up to ``max_connections``; a
     request that finds none is counted as dropped, not delayed).
     """
-    parts = urlsplit(url)
     loop = asyncio.get_running_loop()
-    idle: deque = deque()
-    opened = [0]
+    connections = _KeptAlive(url, max_connections)
     latencies: list[float] = []
     errors = {"non_2xx": 0, "socket": 0, "dropped": 0}
 
     async def one(scheduled: float) -> None:
-        if idle:
-            connection = idle.pop()
-        elif opened[0] < max_connections:
-            opened[0] += 1
-            try:
-                connection = await asyncio.open_connection(parts.hostname, parts.port)
-            except OSError:
-                opened[0] -= 1
-                errors["socket"] += 1
-                return
-        else:
-            errors["dropped"] += 1
-            return
-        try:
-            status = await _exchange(*connection, request)
-        except OSError, asyncio.IncompleteReadError, ValueError:
-            errors["socket"] += 1
-            opened[0] -= 1
-            connection[1].close()
+        outcome = await connections.send(request)
+        if isinstance(outcome, str):
+            errors[outcome] += 1
             return
         latencies.append(loop.time() - scheduled)
-        if status != HTTPStatus.OK:
+        if outcome != HTTPStatus.OK:
             errors["non_2xx"] += 1
-        idle.append(connection)
 
     total = int(rate * seconds)
     tasks = set()
@@ -188,8 +219,7 @@ async def open_loop(url: str, request: bytes, rate: float, seconds: float, max_c
         await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
     if tasks:
         await asyncio.wait(tasks, timeout=30)
-    for connection in idle:
-        connection[1].close()
+    connections.close()
     lat = np.asarray(latencies) * 1000 if latencies else np.asarray([np.nan])
     return {
         "rate": rate,
@@ -199,7 +229,7 @@ async def open_loop(url: str, request: bytes, rate: float, seconds: float, max_c
         "p50_ms": round(float(np.percentile(lat, 50)), 3),
         "p99_ms": round(float(np.percentile(lat, 99)), 3),
         "max_ms": round(float(lat.max()), 3),
-        "connections_used": opened[0],
+        "connections_used": connections.opened,
     }
 
 

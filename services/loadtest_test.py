@@ -1,5 +1,6 @@
 """Tests of the load benchmark's accounting (the servers themselves are exercised by running it)."""
 
+import asyncio
 import time
 
 from services import loadtest, loadtest_report
@@ -65,3 +66,28 @@ def test_ratios_are_medians_of_the_interleaved_rounds():
     assert summary["api_cpu_ms_per_request"] == 0.25
     assert summary["predict_batch_rows_per_s"] == 100_000.0
     assert summary["readyz_seconds"] == 0.6
+
+
+def test_open_loop_sends_again_when_the_server_closed_an_idle_kept_alive_connection():
+    async def scenario() -> list:
+        async def answer_once_then_close(reader, writer):
+            # As uvicorn does once a kept-alive connection has been idle for 5 s.
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        connections = loadtest._KeptAlive(f"http://127.0.0.1:{port}/", limit=4)
+        request = loadtest.http_request(f"http://127.0.0.1:{port}/v1/predict", b"{}", "")
+        try:
+            first = await connections.send(request)
+            await asyncio.sleep(0.05)  # the server has closed the connection kept for reuse
+            second = await connections.send(request)
+        finally:
+            connections.close()
+            server.close()
+        return [first, second]
+
+    assert asyncio.run(scenario()) == [200, 200]
