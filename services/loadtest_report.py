@@ -1,5 +1,7 @@
 """The load benchmark's targets, its summary of the raw results, and the printed tables."""
 
+from statistics import median
+
 # (what, target) printed with the measured value; the check is done on the printed numbers.
 TARGETS = {
     "predict_p50_1conn_ms": 2.0,
@@ -12,12 +14,6 @@ TARGETS = {
     "api_ratio_to_predict_50conn": 0.8,
     "readyz_seconds": 3.0,
 }
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def top_rounds(report: dict) -> dict[str, list[dict]]:
@@ -42,15 +38,15 @@ def summarize(report: dict) -> dict:
     rps = {name: [r["requests_per_s"] for r in runs] for name, runs in rounds.items()}
     summary = {
         "predict_p50_1conn_ms": closed.get(("predict", 1, 1), {}).get("p50_ms"),
-        "predict_rps_50conn": _median(rps["predict"]),
+        "predict_rps_50conn": median(rps["predict"]),
         "predict_ratio_to_baseline_50conn": round(
-            _median([p / b for p, b in zip(rps["predict"], rps["baseline"], strict=True)]), 3
+            median([p / b for p, b in zip(rps["predict"], rps["baseline"], strict=True)]), 3
         ),
         "api_ratio_to_predict_50conn": round(
-            _median([a / p for a, p in zip(rps["api"], rps["predict"], strict=True)]), 3
+            median([a / p for a, p in zip(rps["api"], rps["predict"], strict=True)]), 3
         ),
         # The api's own CPU per forwarded request, from the closed-loop runs at the most connections.
-        "api_cpu_ms_per_request": _median([r["cpu_ms_per_request"].get("api", 0.0) for r in rounds["api"]]),
+        "api_cpu_ms_per_request": median([r["cpu_ms_per_request"].get("api", 0.0) for r in rounds["api"]]),
         "predict_batch_rows_per_s": next(r["rows_per_s"] for r in report["closed"] if r["rows_per_request"] > 1),
         "predict_open_p99_ms": opened["predict"]["p99_ms"],
         "api_open_p99_ms": opened["api"]["p99_ms"],

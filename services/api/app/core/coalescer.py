@@ -7,8 +7,9 @@ and each caller gets back exactly the answer predict gives a lone record. When n
 a record goes alone and unchanged, so a quiet service adds no latency.
 
 A batch refused as a request (422 for a bad record, 413 past predict's own limits) is sent again
-record by record, so a bad record gets its own 422 and cannot spoil the others. A batch that fails otherwise (predict down, slow, 5xx) gives each of its callers
-that same failure, as if each had called alone.
+record by record, so a bad record gets its own 422 and cannot spoil the others. A batch that
+fails otherwise (predict down, slow, 5xx) gives each of its callers that same failure, as if each
+had called alone.
 """
 
 import asyncio
@@ -129,26 +130,23 @@ class PredictCoalescer:
             _settle(batch, error=PredictTimeoutError(f"predict service did not answer within {self.timeout:g}s"))
             return
         if len(batch) == 1:
-            body = batch[0].body
-            logs.request_id.set(batch[0].request_id)  # this task's own context: predict logs the caller's id
-        else:
-            body = _batch_body([item.body for item in batch])
-            # Predict logs the joined call under an id of its own; at DEBUG, this line ties the
-            # callers' ids to it (at INFO it was 3 % of the api's CPU under load: one line per call).
-            logs.request_id.set(new_request_id())
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "records joined into one predict call",
-                    extra={"records": len(batch), "joined_request_ids": [item.request_id for item in batch]},
-                )
+            await self._alone(batch[0], remaining)
+            return
+        # Predict logs the joined call under an id of its own; at DEBUG, this line ties the
+        # callers' ids to it (at INFO it was 3 % of the api's CPU under load: one line per call).
+        logs.request_id.set(new_request_id())  # this task's own context
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "records joined into one predict call",
+                extra={"records": len(batch), "joined_request_ids": [item.request_id for item in batch]},
+            )
+        body = _batch_body([item.body for item in batch])
         try:
             answer = await self.client.call("POST", PREDICT_PATH, content=body, timeout=round(remaining, 3))
         except PredictCallError as error:
             _settle(batch, error=error)
             return
-        if len(batch) == 1:
-            _settle(batch, answers=[answer])
-        elif answer.status_code == HTTPStatus.OK:
+        if answer.status_code == HTTPStatus.OK:
             try:
                 answers = _split(answer, len(batch))
             except (ValueError, KeyError, TypeError) as error:
@@ -162,7 +160,7 @@ class PredictCoalescer:
             _settle(batch, answers=[answer] * len(batch))
 
     async def _alone(self, item: _Waiting, timeout: float) -> None:
-        logs.request_id.set(item.request_id)
+        logs.request_id.set(item.request_id)  # this task's own context: predict logs the caller's id
         try:
             answer = await self.client.call("POST", PREDICT_PATH, content=item.body, timeout=round(timeout, 3))
         except PredictCallError as error:
