@@ -164,7 +164,7 @@ def compute(cfg: Config) -> Result:
 
 
 def _rc_edit_is_inert(revs: _Revisions, change: Change) -> bool:
-    base_text = "" if change.status == "A" else file_at(revs.repo, revs.base_commit, change.old_path or change.path)
+    base_text = "" if change.status == "A" else file_at(revs.repo, revs.base_commit, change.path)
     head_text = "" if change.status == "D" else file_at(revs.repo, revs.head_commit, change.path)
     return bazelrc.edit_is_inert(base_text, head_text)
 

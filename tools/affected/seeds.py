@@ -41,8 +41,9 @@ def global_trigger(
 
     Args:
         changes: the changed files.
-        rc_edit_is_inert: whether a changed .bazelrc (outside the build root) differs only in
-            comments and options that change no output (``bazelrc.edit_is_inert`` on its two texts).
+        rc_edit_is_inert: whether a changed (not renamed) .bazelrc outside the build root differs
+            only in comments and options that change no output (``bazelrc.edit_is_inert`` on its
+            two texts).
     """
     for change in changes:
         for path in change.paths:
@@ -50,7 +51,8 @@ def global_trigger(
             if path.startswith(GLOBAL_PREFIXES):
                 return path
             if path in GLOBAL_FILES or name.endswith(GLOBAL_SUFFIXES):
-                if name.endswith(GLOBAL_SUFFIXES) and rc_edit_is_inert(change):
+                # A renamed rc file is never inert: an import of its old name no longer finds it.
+                if name.endswith(GLOBAL_SUFFIXES) and not change.old_path and rc_edit_is_inert(change):
                     continue
                 return path
     return None

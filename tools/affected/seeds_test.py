@@ -1,6 +1,6 @@
-"""Which changed files MODULE.bazel names: those make the answer "everything" (seeds.module_reference_trigger)."""
+"""Which changed files make the answer "everything": files MODULE.bazel names, global files, .bazelrc edits (seeds)."""
 
-from tools.affected.seeds import module_reference_trigger, module_references
+from tools.affected.seeds import global_trigger, module_reference_trigger, module_references
 from tools.gitdiff import Change
 
 MODULE = """
@@ -37,3 +37,16 @@ def test_a_named_file_triggers_but_a_handled_lock_does_not():
     assert module_reference_trigger([Change("R", "patches/y.patch", "patches/x.patch")], MODULE, locks) == (
         "patches/x.patch"
     )
+
+
+def test_an_inert_bazelrc_edit_does_not_trigger_but_a_rename_or_module_edit_does():
+    def inert(change: Change) -> bool:
+        return True
+
+    assert global_trigger([Change("M", ".bazelrc")], inert) is None
+    assert global_trigger([Change("M", "ci/remote.bazelrc")], inert) is None
+    assert global_trigger([Change("M", ".bazelrc")]) == ".bazelrc"
+    # An import of the old name no longer finds a renamed rc file, whatever its text.
+    assert global_trigger([Change("R", "ci/new.bazelrc", "ci/old.bazelrc")], inert) == "ci/new.bazelrc"
+    assert global_trigger([Change("M", "MODULE.bazel")], inert) == "MODULE.bazel"
+    assert global_trigger([Change("M", "bazel/buildroot/bazelrc.bazelrc")], inert) == "bazel/buildroot/bazelrc.bazelrc"
