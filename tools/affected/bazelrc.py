@@ -29,6 +29,8 @@ INERT_OPTIONS = frozenset(
         "jobs",
         "keep_going",
         "loading_phase_threads",
+        # Where sandboxed actions run: the same inputs and commands, only on another file system.
+        "sandbox_base",
         # Where results are cached: a cache hit has the same outputs as a local run.
         "disk_cache",
     }

@@ -39,6 +39,7 @@ def test_comments_and_inert_options_change_nothing():
     edited = "# new heading\n" + RC.replace("--jobs 4", "--jobs 8") + "common --lockfile_mode=off\n"
     assert edit_is_inert(RC, edited)
     assert edit_is_inert(RC, RC.replace("--keep_going", "--nokeep_going"))
+    assert edit_is_inert(RC, RC + "build --sandbox_base=/dev/shm\n")
 
 
 def test_options_that_reach_actions_or_tests_are_not_inert():
