@@ -29,8 +29,10 @@ MEDIA_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 
 # gzip is pinned to Python's zlib at this level with mtime=0 and no file name in the header:
 # the same input gives the same bytes on every run (other gzip tools differ, even in the
-# header's OS byte).
-GZIP_LEVEL = 6
+# header's OS byte). Level 1, the fastest, as go-containerregistry (crane, ko) writes layers:
+# predict's 396 MB third-party layer compresses in 4.2 s of CPU to 133 MB, against 12.2 s to
+# 116 MB at level 6. Compressing was 76 s of a fresh `bazel test //...` on 2 cores at level 6.
+GZIP_LEVEL = 1
 
 
 @dataclass(frozen=True)
