@@ -29,8 +29,10 @@ INERT_OPTIONS = frozenset(
         "jobs",
         "keep_going",
         "loading_phase_threads",
-        # Where sandboxed actions run: the same inputs and commands, only on another file system.
+        # Where sandboxed actions run (the same inputs and commands, on another file system), and
+        # whether their directories are kept afterwards for debugging.
         "sandbox_base",
+        "sandbox_debug",
         # Where results are cached: a cache hit has the same outputs as a local run.
         "disk_cache",
     }

@@ -29,7 +29,8 @@ GLOBAL_FILES = frozenset(
         "tools/bazel",
     }
 )
-# The offline build root: its registry, rc file and package list shape every build.
+# The offline build root: its registry, package list and scripts shape every build. Its rc
+# file is read like any other (below): only options that change outputs select everything.
 GLOBAL_PREFIXES = ("bazel/buildroot/",)
 GLOBAL_SUFFIXES = (".bazelrc",)
 
@@ -41,19 +42,18 @@ def global_trigger(
 
     Args:
         changes: the changed files.
-        rc_edit_is_inert: whether a changed (not renamed) .bazelrc outside the build root differs
-            only in comments and options that change no output (``bazelrc.edit_is_inert`` on its
-            two texts).
+        rc_edit_is_inert: whether a changed (not renamed) .bazelrc differs only in comments and
+            options that change no output (``bazelrc.edit_is_inert`` on its two texts).
     """
     for change in changes:
         for path in change.paths:
             name = path.rsplit("/", 1)[-1]
-            if path.startswith(GLOBAL_PREFIXES):
-                return path
-            if path in GLOBAL_FILES or name.endswith(GLOBAL_SUFFIXES):
+            if name.endswith(GLOBAL_SUFFIXES):
                 # A renamed rc file is never inert: an import of its old name no longer finds it.
-                if name.endswith(GLOBAL_SUFFIXES) and not change.old_path and rc_edit_is_inert(change):
+                if not change.old_path and rc_edit_is_inert(change):
                     continue
+                return path
+            if path in GLOBAL_FILES or path.startswith(GLOBAL_PREFIXES):
                 return path
     return None
 

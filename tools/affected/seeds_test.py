@@ -49,4 +49,7 @@ def test_an_inert_bazelrc_edit_does_not_trigger_but_a_rename_or_module_edit_does
     # An import of the old name no longer finds a renamed rc file, whatever its text.
     assert global_trigger([Change("R", "ci/new.bazelrc", "ci/old.bazelrc")], inert) == "ci/new.bazelrc"
     assert global_trigger([Change("M", "MODULE.bazel")], inert) == "MODULE.bazel"
-    assert global_trigger([Change("M", "bazel/buildroot/bazelrc.bazelrc")], inert) == "bazel/buildroot/bazelrc.bazelrc"
+    # The build root's rc file is read like any other; the rest of its recipe always counts.
+    assert global_trigger([Change("M", "bazel/buildroot/buildroot.bazelrc")], inert) is None
+    assert global_trigger([Change("M", "bazel/buildroot/buildroot.bazelrc")]) == "bazel/buildroot/buildroot.bazelrc"
+    assert global_trigger([Change("M", "bazel/buildroot/packages.txt")], inert) == "bazel/buildroot/packages.txt"
