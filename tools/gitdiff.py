@@ -1,6 +1,7 @@
 """The files changed between two git revisions, with renames and deletions kept apart; the one git runner."""
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,18 +78,21 @@ def changed_files(repo: Path, base: str, head: str | None = None) -> list[Change
     Raises:
         GitError: when a revision does not exist, a path is unmerged or git fails.
     """
-    if head is None:
-        # A stopped merge or rebase: diffing the working tree against a commit reports the
-        # conflicted files as plain modifications (conflict markers and all), so ask the index.
-        unmerged = [p for p in git(repo, "diff", "--name-only", "-z", "--diff-filter=U").split("\0") if p]
-        if unmerged:
-            raise GitError(f"{unmerged[0]} is unmerged (a merge or rebase stopped on a conflict): resolve it first")
     revs = [base] if head is None else [base, head]
-    output = git(repo, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--")
+    diff = ["diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", *revs, "--"]
+    if head is not None:
+        return parse_name_status(git(repo, *diff))
+    # A stopped merge or rebase: diffing the working tree against a commit reports the
+    # conflicted files as plain modifications (conflict markers and all), so ask the index.
+    # The three reads are independent and two of them walk the working tree: run them side by side.
+    unmerged, output, untracked = git_each(
+        repo, ["ls-files", "--unmerged", "-z"], diff, ["ls-files", "--others", "--exclude-standard", "-z"]
+    )
+    if unmerged:
+        path = unmerged.split("\0", 1)[0].split("\t", 1)[-1]  # an entry is "<mode> <object> <stage>\t<path>"
+        raise GitError(f"{path} is unmerged (a merge or rebase stopped on a conflict): resolve it first")
     changes = parse_name_status(output)
-    if head is None:
-        untracked = git(repo, "ls-files", "--others", "--exclude-standard", "-z")
-        changes += [Change("A", p) for p in untracked.split("\0") if p]
+    changes += [Change("A", p) for p in untracked.split("\0") if p]
     return changes
 
 
@@ -102,3 +106,14 @@ def git(repo: Path, *args: str) -> str:
     if result.returncode != 0:
         raise GitError(f"git {' '.join(args[:2])} failed: {result.stderr.strip()}")
     return result.stdout
+
+
+def git_each(repo: Path, *commands: list[str]) -> list[str]:
+    """Run several independent git commands at once; their stdouts, in order.
+
+    Raises:
+        GitError: the first failing command's (in the order given).
+    """
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        running = [pool.submit(git, repo, *command) for command in commands]
+        return [done.result() for done in running]

@@ -19,7 +19,11 @@ from tools.affected.query_output import Target
 
 log = logging.getLogger("affected")
 
-_FORMAT = 1
+_FORMAT = 2  # 2: definitions read from protobuf, not JSON; rows in lines
+# An entry is JSON lines of this many rows each. Decoding a whole graph as one document took
+# 2.5x longer (one huge allocation burst) and held the interpreter lock throughout, stalling
+# the thread that reads the head's query meanwhile; lines take 40 ms for 15,000 targets.
+_ROWS_PER_LINE = 200
 # Entries kept per kind; older ones are deleted when a new one is written.
 _KEEP = 32
 
@@ -55,21 +59,26 @@ class BaseCache:
         return self.directory / f"{kind}-{commit}-{_digest([self.salt, detail])}.json"
 
     def _read(self, path: Path) -> dict[str, Target] | None:
+        targets: dict[str, Target] = {}
         try:
-            rows = json.loads(path.read_text())
+            with path.open() as entry:
+                for line in entry:
+                    for row in json.loads(line):
+                        targets[row[0]] = Target.from_row(row)
         except OSError, ValueError:
             return None
-        try:
-            return {row[0]: Target.from_row(row) for row in rows}
         except TypeError, IndexError, KeyError:
             log.warning("affected: ignoring a damaged cache entry %s", path)
             return None
+        return targets
 
     def _write(self, path: Path, kind: str, targets: dict[str, Target]) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=self.directory, suffix=".tmp", delete=False) as f:
-                json.dump([t.to_row() for t in targets.values()], f, separators=(",", ":"))
+                rows = [t.to_row() for t in targets.values()]
+                for first in range(0, len(rows), _ROWS_PER_LINE):
+                    f.write(json.dumps(rows[first : first + _ROWS_PER_LINE], separators=(",", ":")) + "\n")
             os.replace(f.name, path)
             entries = sorted(self.directory.glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in entries[_KEEP:]:

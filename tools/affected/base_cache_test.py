@@ -4,7 +4,7 @@ from tools.affected.base_cache import BaseCache
 from tools.affected.query_output import Target
 
 GRAPH = {
-    "//a:lib": Target("//a:lib", "filegroup", ("manual",), ("//a:x.txt",), '["filegroup", {}]', {"srcs": ["x"]}),
+    "//a:lib": Target("//a:lib", "filegroup", ("manual",), ("//a:x.txt",), {"srcs": "3206"}),
     "//a:x.txt": Target("//a:x.txt", "source file"),
 }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.affected.checkout import output_bases
-from tools.affected.query_output import Target, parse_streamed_jsonproto, parse_streamed_proto_graph
+from tools.affected.query_output import Target, parse_streamed_proto
 from tools.bazel_client import clean_env
 
 log = logging.getLogger("affected")
@@ -59,7 +59,15 @@ class Bazel:
         return result.stdout
 
     def query(self, expression: str, *extra: str) -> dict[str, Target]:
-        """Run one query and return its targets with their definitions.
+        """Run one query and return its targets with their definitions (every attribute)."""
+        return parse_streamed_proto(self._query_proto(expression, *extra), definitions=True)
+
+    def query_graph(self, expression: str) -> dict[str, Target]:
+        """Run one query for the dependency graph only: labels, classes, tags and inputs."""
+        return parse_streamed_proto(self._query_proto(expression, "--proto:output_rule_attrs=tags"), definitions=False)
+
+    def _query_proto(self, expression: str, *extra: str) -> bytes:
+        """One query's ``--output=streamed_proto`` bytes.
 
         The expression goes through ``--query_file`` so long file lists never hit the
         argument-length limit.
@@ -67,37 +75,18 @@ class Bazel:
         with tempfile.NamedTemporaryFile("w", suffix=".query", delete=False) as qf:
             qf.write(expression)
         try:
-            out = self.run(
-                "query",
-                f"--query_file={qf.name}",
-                "--output=streamed_jsonproto",
-                "--noproto:locations",
-                "--proto:default_values=false",
-                "--order_output=no",
-                *extra,
-            )
-        finally:
-            os.unlink(qf.name)
-        return parse_streamed_jsonproto(out)
-
-    def query_graph(self, expression: str) -> dict[str, Target]:
-        """Run one query for the dependency graph only: labels, classes, tags and inputs."""
-        with tempfile.NamedTemporaryFile("w", suffix=".query", delete=False) as qf:
-            qf.write(expression)
-        try:
-            out = self.run(
+            return self.run(
                 "query",
                 f"--query_file={qf.name}",
                 "--output=streamed_proto",
                 "--noproto:locations",
                 "--proto:default_values=false",
-                "--proto:output_rule_attrs=tags",
                 "--order_output=no",
+                *extra,
                 binary=True,
             )
         finally:
             os.unlink(qf.name)
-        return parse_streamed_proto_graph(out)
 
     def query_labels(self, expression: str, *extra: str) -> list[str]:
         """Run one query with label output."""

@@ -32,6 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ from tools.affected.graph import affected_targets, everything
 from tools.affected.packages import LoadGraph, Packages, registered_toolchains
 from tools.affected.query_output import Target
 from tools.affected.result import Config, Fallback, Result
-from tools.affected.revisions import file_at, files_at, resolve_base, resolve_head, toplevel
+from tools.affected.revisions import file_at, resolve_base, resolve_head, toplevel
 from tools.affected.seeds import (
     classify,
     global_trigger,
@@ -83,7 +84,7 @@ class _Timings:
 
 @dataclass(frozen=True)
 class _Revisions:
-    """The two sides of the comparison, resolved."""
+    """The two sides of the comparison, resolved, with what git says about each."""
 
     repo: Path
     base_name: str
@@ -91,6 +92,9 @@ class _Revisions:
     head_name: str
     head_commit: str | None
     changes: list[Change]
+    base_packages: Packages
+    head_packages: Packages
+    head_module: str
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ def compute(cfg: Config) -> Result:
     try:
         with timings.step("git"):
             revs = _resolve(cfg, repo)
-    except (GitError, ValueError) as err:
+    except (GitError, ValueError, OSError) as err:
         return _everything(cfg, repo, None, str(err))
     if trigger := global_trigger(revs.changes, lambda change: _rc_edit_is_inert(revs, change)):
         result = _everything(cfg, repo, None, f"{trigger} changed: it can change every target's configuration", revs)
@@ -172,8 +176,26 @@ def _rc_edit_is_inert(revs: _Revisions, change: Change) -> bool:
 def _resolve(cfg: Config, repo: Path) -> _Revisions:
     base_name, base_commit = resolve_base(repo, cfg.base)
     head_commit = resolve_head(repo, cfg.head)
-    changes = changed_files(repo, base_commit, head_commit)
-    return _Revisions(repo, base_name, base_commit, cfg.head or "working tree", head_commit, changes)
+    # Independent git reads, each its own process: side by side.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        changed = pool.submit(changed_files, repo, base_commit, head_commit)
+        base_packages = pool.submit(Packages.at, repo, base_commit)
+        head_module = pool.submit(file_at, repo, head_commit, "MODULE.bazel")
+        changes = changed.result()
+        # The working tree's untracked files are among the diff's additions (tracked ones too: harmless).
+        added = [c.path for c in changes if c.status == "A"] if head_commit is None else []
+        head_packages = Packages.at(repo, head_commit, added)
+        return _Revisions(
+            repo,
+            base_name,
+            base_commit,
+            cfg.head or "working tree",
+            head_commit,
+            changes,
+            base_packages.result(),
+            head_packages,
+            head_module.result(),
+        )
 
 
 @contextlib.contextmanager
@@ -225,10 +247,8 @@ def _everything(cfg: Config, repo: Path, head: Bazel | None, reason: str, revs: 
 def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     """The exact answer, step by step; raises one of _FAILURES when it cannot be exact."""
     cfg, revs, timings = ctx.cfg, ctx.revs, ctx.timings
+    head_pkgs, base_pkgs, head_module = revs.head_packages, revs.base_packages, revs.head_module
     with timings.step("diff"):
-        head_pkgs = Packages.at(revs.repo, revs.head_commit)
-        base_pkgs = Packages.at(revs.repo, revs.base_commit)
-        head_module = file_at(revs.repo, revs.head_commit, "MODULE.bazel")
         locks = cfg.locks if cfg.locks is not None else lockfile.pip_hubs(head_module)
         if named := module_reference_trigger(revs.changes, head_module, frozenset(locks)):
             raise Fallback(f"{named} changed and MODULE.bazel names it (an extension or repository rule reads it)")
@@ -237,8 +257,7 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     suspects = set(changeset.suspects)
     if changeset.changed_bzl:
         with timings.step("loads"):
-            bzl_files = [f for f in files_at(revs.repo, revs.head_commit) if f.endswith(".bzl")]
-            loaders = LoadGraph.scan(head.workspace, head_pkgs, head_module, bzl_files)
+            loaders = LoadGraph.scan(head.workspace, head_pkgs, head_module)
             suspects |= _packages_loading(list(changeset.changed_bzl), loaders)
 
     wheels: dict[str, str] = {}

@@ -1,5 +1,6 @@
 """Bazel packages read from git, without Bazel: which package owns a file, which files load which .bzl."""
 
+import os
 import re
 from pathlib import Path
 
@@ -8,29 +9,44 @@ from tools.affected.revisions import file_at, files_at
 BUILD_NAMES = ("BUILD", "BUILD.bazel")
 
 
+_BUILD_SUFFIXES = tuple("/" + name for name in BUILD_NAMES)
+
+
 def is_build_file(path: str) -> bool:
     """Whether ``path`` names a BUILD file."""
-    return path.rsplit("/", 1)[-1] in BUILD_NAMES
+    return path.endswith(_BUILD_SUFFIXES) or path in BUILD_NAMES
 
 
 class Packages:
-    """The packages of one revision: directories holding a BUILD file, minus .bazelignore'd ones."""
+    """The packages of one revision: directories holding a BUILD file, minus .bazelignore'd ones.
+
+    Attributes:
+        files: every file path at the revision.
+        build_files: package directory -> the BUILD file Bazel reads there (BUILD.bazel wins
+            when both exist).
+        dirs: the package directories.
+    """
 
     def __init__(self, files: list[str], ignored: list[str]):
         """Build from the revision's file list and its .bazelignore entries."""
+        self.files = files
         self.ignored = tuple(p.rstrip("/") + "/" for p in ignored)
-        self.dirs = {
-            (f.rsplit("/", 1)[0] if "/" in f else "")
-            for f in files
-            if is_build_file(f) and not (f + "/").startswith(self.ignored)
-        }
+        self.build_files: dict[str, str] = {}
+        for f in files:
+            if not is_build_file(f) or (f + "/").startswith(self.ignored):
+                continue
+            directory = f.rsplit("/", 1)[0] if "/" in f else ""
+            if f.endswith(".bazel") or directory not in self.build_files:
+                self.build_files[directory] = f
+        self.dirs = set(self.build_files)
 
     @classmethod
-    def at(cls, repo: Path, commit: str | None) -> Packages:
-        """The packages at ``commit`` (None: the working tree, untracked files included)."""
-        files = [f for f in files_at(repo, commit) if is_build_file(f)]
+    def at(cls, repo: Path, commit: str | None, untracked: list[str] = ()) -> Packages:
+        """The packages at ``commit`` (None: the working tree, with its ``untracked`` files)."""
+        files = files_at(repo, commit)
         if commit is None:  # ls-files still lists tracked files deleted from the working tree
-            files = [f for f in files if (repo / f).exists()]
+            files = [f for f in files if not is_build_file(f) or os.path.exists(os.path.join(repo, f))]
+            files = list(dict.fromkeys(files + list(untracked)))
         ignore_text = file_at(repo, commit, ".bazelignore")
         ignored = [line.strip() for line in ignore_text.splitlines() if line.strip() and not line.startswith("#")]
         return cls(files, ignored)
@@ -93,26 +109,25 @@ class LoadGraph:
         return f"{package}/{name}" if package else name
 
     @classmethod
-    def scan(cls, root: Path, packages: Packages, module_text: str, bzl_files: list[str]) -> LoadGraph:
-        """Read every BUILD file of ``packages`` and the ``bzl_files`` (paths relative to ``root``).
+    def scan(cls, root: Path, packages: Packages, module_text: str) -> LoadGraph:
+        """Read every BUILD file of ``packages`` and every .bzl file it lists, under ``root``.
 
         ``root`` is the head's checkout: the user's working tree, or a cached checkout that is
-        not a git repository itself, which is why the file list comes from the caller.
+        not a git repository itself, which is why the file list comes from ``packages``.
         """
         module_name = (_MODULE_NAME.search(module_text) or [None, ""])[1]
-        build_files = []
-        for pkg in packages.dirs:
-            for name in BUILD_NAMES:
-                path = f"{pkg}/{name}" if pkg else name
-                if (root / path).is_file():
-                    build_files.append(path)
-                    break
+        bzl_files = [f for f in packages.files if f.endswith(".bzl")]
         loads: dict[str, set[str]] = {}
-        for path in bzl_files + build_files:
+        for path in bzl_files + list(packages.build_files.values()):
             try:
-                text = (root / path).read_text(errors="replace")
+                with open(os.path.join(root, path), "rb") as file:  # not pathlib: 3x cheaper per file here
+                    data = file.read()
             except OSError:
                 continue
+            if b"load" not in data:  # most files of a large repository: skip decoding and the regex
+                loads[path] = set()
+                continue
+            text = data.decode(errors="replace")
             resolved = {cls._resolve(m, path, packages, module_name) for m in _LOAD.findall(text)}
             loads[path] = {r for r in resolved if r}
         module_bzl = {cls._resolve(m, "MODULE.bazel", packages, module_name) for m in _MODULE_BZL.findall(module_text)}

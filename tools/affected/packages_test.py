@@ -21,8 +21,7 @@ def test_load_graph_reads_a_checkout_that_is_not_a_git_repository(tmp_path):
     }
     _write(tmp_path, files)
     packages = Packages(list(files), [])
-    bzl = [f for f in files if f.endswith(".bzl")]
-    graph = LoadGraph.scan(tmp_path, packages, files["MODULE.bazel"], bzl)
+    graph = LoadGraph.scan(tmp_path, packages, files["MODULE.bazel"])
     assert graph.packages_loading(["rules/common.bzl"]) == {"app"}
     assert graph.reached_from_module(["rules/common.bzl"]) is None
 
@@ -32,3 +31,17 @@ def test_owner_and_label_skip_ignored_directories():
     assert packages.label("a/b/c.txt") == "//a:b/c.txt"
     assert packages.label("docs/x.md") == "//:docs/x.md"
     assert packages.owner("third_party/x/y.py") is None
+
+
+def test_bazel_reads_build_bazel_when_a_package_has_both(tmp_path):
+    # Bazel ignores BUILD next to BUILD.bazel, so only BUILD.bazel's loads count.
+    files = {
+        "rules/BUILD.bazel": "",
+        "rules/macros.bzl": "",
+        "app/BUILD": 'load("//rules:macros.bzl", "stamped")\n',
+        "app/BUILD.bazel": "# loads nothing\n",
+    }
+    _write(tmp_path, files)
+    packages = Packages(list(files), [])
+    assert packages.build_files == {"rules": "rules/BUILD.bazel", "app": "app/BUILD.bazel"}
+    assert LoadGraph.scan(tmp_path, packages, "").packages_loading(["rules/macros.bzl"]) == set()

@@ -1,6 +1,5 @@
-"""Reading `bazel query` output: streamed JSON with full rule definitions, or streamed binary protobuf for the graph."""
+"""Reading `bazel query --output=streamed_proto`: targets with their graph edges and, when asked, rule definitions."""
 
-import json
 from dataclasses import dataclass, field
 
 # Attributes that say where a rule is written, not what it is: a comment added above a target
@@ -17,26 +16,25 @@ class Target:
         rule_class: the rule's class, or "source file" / "generated file".
         tags: the rule's tags.
         inputs: labels the rule depends on (every attribute, implicit ones included).
-        definition: a canonical text of the rule (class, attributes minus positions); equal
-            definitions build the same thing from the same inputs.
-        attributes: the rule's attributes by name (minus positions), for saying what changed.
+        attributes: the rule's attributes by name (minus positions), each value as the hex text
+            of its encoding; a rule with the same class and attributes builds the same thing
+            from the same inputs.
     """
 
     label: str
     rule_class: str
     tags: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
-    definition: str = ""
     attributes: dict = field(default_factory=dict)
 
     def to_row(self) -> list:
         """A JSON-ready row (for the base-result cache)."""
-        return [self.label, self.rule_class, list(self.tags), list(self.inputs), self.definition, self.attributes]
+        return [self.label, self.rule_class, list(self.tags), list(self.inputs), self.attributes]
 
     @classmethod
     def from_row(cls, row: list) -> Target:
         """The target a ``to_row`` row describes."""
-        return cls(row[0], row[1], tuple(row[2]), tuple(row[3]), row[4], row[5])
+        return cls(row[0], row[1], tuple(row[2]), tuple(row[3]), row[4])
 
     @property
     def package(self) -> str | None:
@@ -49,58 +47,15 @@ class Target:
         return self.rule_class not in ("source file", "generated file", "package group", "environment group")
 
 
-def _attr_value(attr: dict):
-    for key, value in attr.items():
-        if key.endswith("Value") or key == "selectorList":
-            return value
-    return None
-
-
-def parse_streamed_jsonproto(text: str) -> dict[str, Target]:
-    """Targets from ``bazel query --output=streamed_jsonproto`` output, by label.
-
-    Args:
-        text: the query's stdout, one JSON object per line.
-    """
-    targets: dict[str, Target] = {}
-    for line in text.splitlines():
-        if not line:
-            continue
-        obj = json.loads(line)
-        kind = obj.get("type")
-        if kind == "RULE":
-            rule = obj["rule"]
-            attrs = {}
-            tags: tuple[str, ...] = ()
-            for attr in rule.get("attribute", ()):
-                name = attr["name"]
-                if name == "tags":
-                    tags = tuple(attr.get("stringListValue", ()))
-                if name in _POSITION_ATTRS:
-                    continue
-                attrs[name] = _attr_value(attr)
-            definition = json.dumps([rule["ruleClass"], attrs], sort_keys=True)
-            targets[rule["name"]] = Target(
-                rule["name"], rule["ruleClass"], tags, tuple(rule.get("ruleInput", ())), definition, attrs
-            )
-        elif kind == "SOURCE_FILE":
-            name = obj["sourceFile"]["name"]
-            targets[name] = Target(name, "source file")
-        elif kind == "GENERATED_FILE":
-            gen = obj["generatedFile"]
-            targets[gen["name"]] = Target(gen["name"], "generated file", inputs=(gen["generatingRule"],))
-        elif kind == "PACKAGE_GROUP":
-            name = obj["packageGroup"]["name"]
-            targets[name] = Target(name, "package group")
-    return targets
-
-
 # Protobuf wire types; a varint's last byte has the high bit clear.
 _VARINT, _FIXED64, _LEN, _FIXED32 = 0, 1, 2, 5
 _MORE = 0x80
 
 
 def _varint(data: bytes, i: int) -> tuple[int, int]:
+    byte = data[i]
+    if byte < _MORE:  # most are one byte: field keys, short lengths
+        return byte, i + 1
     result = shift = 0
     while True:
         byte = data[i]
@@ -141,56 +96,101 @@ def _fields(data: bytes, start: int, end: int):
             i = _skip(data, i, wire)
 
 
-# Field numbers of Bazel's src/main/protobuf/build.proto that the graph needs.
-_TARGET_RULE, _TARGET_SOURCE_FILE, _TARGET_GENERATED_FILE = 2, 3, 4
+# Field numbers of Bazel's src/main/protobuf/build.proto that the graph and the definitions need.
+_TARGET_RULE, _TARGET_SOURCE_FILE, _TARGET_GENERATED_FILE, _TARGET_PACKAGE_GROUP = 2, 3, 4, 5
 _RULE_NAME, _RULE_CLASS, _RULE_ATTRIBUTE, _RULE_INPUT = 1, 2, 4, 5
 _ATTR_NAME, _ATTR_STRING_LIST = 1, 6
-_FILE_NAME, _GENERATING_RULE = 1, 2
+_TARGET_NAME, _GENERATING_RULE = 1, 2  # in SourceFile, GeneratedFile and PackageGroup
 
 
 def _text(data: bytes, span: tuple[int, int]) -> str:
     return data[span[0] : span[1]].decode()
 
 
-def _rule(data: bytes, start: int, stop: int) -> Target:
-    """A Rule message: its name, class, tags and inputs."""
+_NAME_KEY = _ATTR_NAME << 3 | _LEN  # Bazel (Java protobuf) writes fields in number order: the name first
+
+
+def _attribute(data: bytes, start: int, stop: int) -> tuple[str, int]:
+    """An Attribute message's name, and where the rest of it (type and value) starts.
+
+    Raises:
+        ValueError: when the message does not start with the name.
+    """
+    key, i = _varint(data, start)
+    if key != _NAME_KEY:
+        raise ValueError(f"bazel query protobuf: an attribute does not start with its name (key {key})")
+    size, i = _varint(data, i)
+    return data[i : i + size].decode(), i + size
+
+
+def _string_list(data: bytes, start: int, stop: int) -> list[str]:
+    """The string_list_value entries of an Attribute message (its other fields skipped)."""
+    return [_text(data, v) for f, w, v in _fields(data, start, stop) if f == _ATTR_STRING_LIST and w == _LEN]
+
+
+def _rule(data: bytes, start: int, stop: int, definitions: bool) -> Target:
+    """A Rule message: its name, class, tags and inputs, and (``definitions``) its attributes.
+
+    An attribute's value is kept as the hex text of its encoded type and value: equal
+    values encode equally, and the text goes into the base-result cache as it is.
+    """
     name = rule_class = ""
     tags: list[str] = []
     inputs: list[str] = []
-    for f, w, v in _fields(data, start, stop):
-        if w != _LEN:
+    attrs: dict[str, str] = {}
+    # The hottest loop of the tool (every rule of a whole-graph query): _fields() inlined.
+    i = start
+    while i < stop:
+        key, i = _varint(data, i)
+        if key & 7 != _LEN:
+            i = _skip(data, i, key & 7)
             continue
-        if f == _RULE_INPUT:
-            inputs.append(_text(data, v))
-        elif f == _RULE_NAME:
-            name = _text(data, v)
-        elif f == _RULE_CLASS:
-            rule_class = _text(data, v)
-        elif f == _RULE_ATTRIBUTE:
-            attr = [(fa, a) for fa, wa, a in _fields(data, v[0], v[1]) if wa == _LEN]
-            if [data[a[0] : a[1]] for fa, a in attr if fa == _ATTR_NAME] == [b"tags"]:
-                tags += [_text(data, a) for fa, a in attr if fa == _ATTR_STRING_LIST]
-    return Target(name, rule_class, tuple(tags), tuple(inputs))
+        size, i = _varint(data, i)
+        end = i + size
+        field_no = key >> 3
+        if field_no == _RULE_INPUT:
+            inputs.append(data[i:end].decode())
+        elif field_no == _RULE_ATTRIBUTE:
+            attr_name, rest = _attribute(data, i, end)
+            if attr_name == "tags":
+                tags = _string_list(data, rest, end)
+            if definitions and attr_name not in _POSITION_ATTRS:
+                attrs[attr_name] = data[rest:end].hex()
+        elif field_no == _RULE_NAME:
+            name = data[i:end].decode()
+        elif field_no == _RULE_CLASS:
+            rule_class = data[i:end].decode()
+        i = end
+    return Target(name, rule_class, tuple(tags), tuple(inputs), attrs)
 
 
-def _file(data: bytes, start: int, stop: int, generated: bool) -> Target:
-    """A SourceFile or GeneratedFile message (a generated file's input is its generating rule)."""
+def _named(data: bytes, start: int, stop: int, kind: str) -> Target:
+    """A SourceFile, GeneratedFile or PackageGroup message (a generated file's input is its generating rule)."""
     name, generating = "", ""
     for f, w, v in _fields(data, start, stop):
-        if w == _LEN and f == _FILE_NAME:
+        if w == _LEN and f == _TARGET_NAME:
             name = _text(data, v)
-        elif w == _LEN and f == _GENERATING_RULE and generated:
+        elif w == _LEN and f == _GENERATING_RULE and kind == "generated file":
             generating = _text(data, v)
-    if generated:
-        return Target(name, "generated file", inputs=(generating,))
-    return Target(name, "source file")
+    return Target(name, kind, inputs=(generating,) if generating else ())
 
 
-def parse_streamed_proto_graph(data: bytes) -> dict[str, Target]:
-    """Targets (label, class, tags, inputs) from ``--output=streamed_proto``.
+_NAMED_KINDS = {
+    _TARGET_SOURCE_FILE: "source file",
+    _TARGET_GENERATED_FILE: "generated file",
+    _TARGET_PACKAGE_GROUP: "package group",
+}
 
-    Decoding the binary stream directly is several times cheaper, for Bazel and for us, than
-    JSON; only the fields the dependency graph needs are read.
+
+def parse_streamed_proto(data: bytes, definitions: bool = True) -> dict[str, Target]:
+    """Targets from ``bazel query --output=streamed_proto`` output, by label.
+
+    Decoding the binary stream directly is cheaper, for Bazel and for us, than JSON.
+
+    Args:
+        data: the query's stdout: length-delimited Target messages.
+        definitions: also read every attribute of each rule (for comparing definitions);
+            otherwise only what the dependency graph needs (label, class, tags, inputs).
     """
     targets: dict[str, Target] = {}
     i, total = 0, len(data)
@@ -201,9 +201,9 @@ def parse_streamed_proto_graph(data: bytes) -> dict[str, Target]:
             if wire != _LEN:
                 continue
             if field_no == _TARGET_RULE:
-                target = _rule(data, *value)
-            elif field_no in (_TARGET_SOURCE_FILE, _TARGET_GENERATED_FILE):
-                target = _file(data, *value, generated=field_no == _TARGET_GENERATED_FILE)
+                target = _rule(data, *value, definitions=definitions)
+            elif field_no in _NAMED_KINDS:
+                target = _named(data, *value, _NAMED_KINDS[field_no])
             else:
                 continue
             targets[target.label] = target

@@ -66,9 +66,13 @@ def file_at(repo: Path, commit: str | None, path: str) -> str:
 
 
 def files_at(repo: Path, commit: str | None) -> list[str]:
-    """Every file path at a commit (None: the working tree: tracked and untracked, minus ignored files)."""
+    """Every file path at a commit; for the working tree (None), every file git tracks.
+
+    Untracked files are left out: finding them walks the whole tree, which the diff against
+    the base has done already (it lists them as added).
+    """
     if commit is None:
-        out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        out = git(repo, "ls-files", "-z", "--cached")
     else:
         out = git(repo, "ls-tree", "-r", "-z", "--name-only", commit)
     return [f for f in out.split("\0") if f]

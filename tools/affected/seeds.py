@@ -225,7 +225,7 @@ def rule_seeds(base_defs: dict[str, Target], head_defs: dict[str, Target], delet
         before = base_defs.get(label)
         if before is None:
             seeds[label] = f"new target {label}"
-        elif before.definition != target.definition:
+        elif (before.rule_class, before.attributes) != (target.rule_class, target.attributes):
             seeds[label] = f"definition of {label} changed ({_attr_diff(before, target)})"
     for label, before in base_defs.items():
         for gone_label, path in deleted.items():
