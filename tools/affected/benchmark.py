@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     """Generate, warm up, time, print."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--packages", type=int, default=1000, help="packages to generate (x10 rules; default 1000)")
-    p.add_argument("--repeat", type=int, default=3, help="warm runs per measurement (median)")
+    p.add_argument("--repeat", type=int, default=5, help="warm runs per measurement (median)")
     p.add_argument("--dir", help="where to generate (default: a temporary directory, removed at the end)")
     p.add_argument("--bazel", default=os.environ.get("BAZEL", "bazel"))
     args = p.parse_args(argv)
