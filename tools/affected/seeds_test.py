@@ -8,7 +8,7 @@ module(name = "demo")
 register_toolchains("//bazel/python:python_toolchain")
 pip.parse(
     name = "pypi",
-    python_interpreter_target = "//bazel/python:pip_python.sh",
+    python_interpreter_target = "//bazel/python:pip_python.py",
     requirements_lock = "//:requirements_lock.txt",
 )
 single_version_override(module_name = "x", patches = ["@//patches:x.patch", "@@//third_party/fix"])
@@ -19,7 +19,7 @@ http_archive(name = "data", build_file_content = "exports_files(['a'], visibilit
 
 def test_main_repository_labels_become_workspace_paths():
     paths = module_references(MODULE)
-    assert "bazel/python/pip_python.sh" in paths
+    assert "bazel/python/pip_python.py" in paths
     assert "requirements_lock.txt" in paths
     assert "patches/x.patch" in paths
     assert "third_party/fix/fix" in paths
@@ -28,8 +28,8 @@ def test_main_repository_labels_become_workspace_paths():
 
 def test_a_named_file_triggers_but_a_handled_lock_does_not():
     locks = frozenset({"requirements_lock.txt"})
-    assert module_reference_trigger([Change("M", "bazel/python/pip_python.sh")], MODULE, locks) == (
-        "bazel/python/pip_python.sh"
+    assert module_reference_trigger([Change("M", "bazel/python/pip_python.py")], MODULE, locks) == (
+        "bazel/python/pip_python.py"
     )
     assert module_reference_trigger([Change("M", "requirements_lock.txt")], MODULE, locks) is None
     assert module_reference_trigger([Change("M", "services/api/app.py")], MODULE, locks) is None
