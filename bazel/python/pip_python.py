@@ -3,8 +3,8 @@
 
 rules_python 0.22.1 fetches each locked wheel by running
 `python -m python.pip_install.tools.wheel_installer.wheel_installer --requirement "name==1.0
---hash=sha256:..."`, which starts a `pip wheel` process of its own. That pip run cost 0.6-1.0 s
-of CPU per wheel on an idle 2-core machine (idna 0.64 s, pandas 1.04 s), about 230 times on a
+--hash=sha256:..."`, which starts a `pip wheel` process of its own. That pip run took 0.6-1.0 s
+per wheel (wall time) on an idle 2-core machine (idna 0.64 s, pandas 1.04 s), about 230 times on a
 fresh machine, where the download itself takes 30 ms. Here, for a wheel of the default index:
   1. the wheel's file is found the way pip finds it, from the index's PEP 691 JSON page: the
      file whose sha256 the lock pins, among those whose tags this interpreter supports, best
