@@ -165,7 +165,7 @@ class Scenario:
         self.repo = root / "repo"
         self.cache = root / "cache"
         self.startup = [f"--output_user_root={root / 'bazel'}", "--max_idle_secs=900"]
-        self.bazelrc = offline_bazelrc()
+        self.bazelrc = offline_bazelrc(short_lived_server=True)
 
     def create(self):
         for path, text in {**FILES, ".bazelrc": self.bazelrc}.items():

@@ -39,7 +39,7 @@ def repo(tmp_path_factory):
     root = tmp_path_factory.mktemp("ci")
     repo = root / "repo"
     files = dict(FILES)
-    files[".bazelrc"] = offline_bazelrc()
+    files[".bazelrc"] = offline_bazelrc(short_lived_server=True)
     for path, text in files.items():
         file = repo / path
         file.parent.mkdir(parents=True, exist_ok=True)

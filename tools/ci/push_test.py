@@ -25,7 +25,7 @@ FILES = {
 def repo(tmp_path_factory):
     root = tmp_path_factory.mktemp("push")
     repo = root / "repo"
-    for path, text in {**FILES, ".bazelrc": offline_bazelrc()}.items():
+    for path, text in {**FILES, ".bazelrc": offline_bazelrc(short_lived_server=True)}.items():
         file = repo / path
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text)
