@@ -229,3 +229,24 @@ def test_other_uses_of_the_interpreter_pass_through():
         check=True,
     )
     assert result.stdout.strip() == "['a', 'b']"
+
+
+def test_the_pkg_resources_stand_in_parses_requires_dist_as_the_installer_reads_it(monkeypatch):
+    monkeypatch.delitem(sys.modules, "pkg_resources", raising=False)
+    pip_python.stand_in_for_pkg_resources()
+    import pkg_resources  # the stand-in just put in sys.modules
+
+    # What rules_python's wheel.py does with each Requires-Dist line: .name, .marker.evaluate.
+    plain = pkg_resources.Requirement("Jinja2>=3.0")
+    optional = pkg_resources.Requirement('pyarrow>=14; extra == "parquet"')
+    assert (plain.name, plain.marker) == ("Jinja2", None)
+    assert optional.name == "pyarrow"
+    assert optional.marker.evaluate({"extra": "parquet"})
+    assert not optional.marker.evaluate({"extra": ""})
+
+
+def test_the_stand_in_never_replaces_a_pkg_resources_already_imported(monkeypatch):
+    already = type(sys)("pkg_resources")
+    monkeypatch.setitem(sys.modules, "pkg_resources", already)
+    pip_python.stand_in_for_pkg_resources()
+    assert sys.modules["pkg_resources"] is already
