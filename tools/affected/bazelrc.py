@@ -29,10 +29,13 @@ INERT_OPTIONS = frozenset(
         "jobs",
         "keep_going",
         "loading_phase_threads",
-        # Where sandboxed actions run (the same inputs and commands, on another file system), and
-        # whether their directories are kept afterwards for debugging.
+        # Where sandboxed actions run (the same inputs and commands, on another file system),
+        # whether their directories are kept afterwards for debugging, and whether the next action
+        # reuses them (verify at 6b09f92, which turned reuse off: Bazel re-ran none of 126 tests).
         "sandbox_base",
         "sandbox_debug",
+        "reuse_sandbox_directories",
+        "experimental_reuse_sandbox_directories",
         # Where results are cached: a cache hit has the same outputs as a local run.
         "disk_cache",
     }

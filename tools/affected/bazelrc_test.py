@@ -40,6 +40,7 @@ def test_comments_and_inert_options_change_nothing():
     assert edit_is_inert(RC, edited)
     assert edit_is_inert(RC, RC.replace("--keep_going", "--nokeep_going"))
     assert edit_is_inert(RC, RC + "build --sandbox_base=/dev/shm\n")
+    assert edit_is_inert(RC, RC + "build --noreuse_sandbox_directories\n")
     # The build root's fix: an inert option moved from common to build.
     assert edit_is_inert("common --nosandbox_debug\n", "build --nosandbox_debug\n")
 
