@@ -169,7 +169,7 @@ def main(argv: list[str]) -> int:
         print(f"ratio one-service / everything: {one_median / all_median:.0%} (goal <= 25 %)")
         cores = os.cpu_count() or 1
         print(f"lowest ratio this repository allows on {cores} cores: {min(1.0, cores / args.services):.0%}")
-        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+        print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}, {cores} cores")
     finally:
         subprocess.run([args.bazel, *startup, "shutdown"], cwd=repo, capture_output=True, check=False)
         shutdown_cached_servers(repo, root / "cache")
