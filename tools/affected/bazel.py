@@ -1,5 +1,6 @@
 """Running `bazel query` on one checkout, and stopping the Bazel servers of the cached checkouts."""
 
+import json
 import logging
 import os
 import subprocess
@@ -87,6 +88,14 @@ class Bazel:
             )
         finally:
             os.unlink(qf.name)
+
+    def output_base(self) -> Path:
+        """This checkout's output base (``bazel info output_base``), where its external repositories are fetched."""
+        return Path(self.run("info", "output_base").strip())
+
+    def repository_mapping(self) -> dict[str, str]:
+        """The main repository's apparent repository names -> canonical names (``bazel mod dump_repo_mapping ''``)."""
+        return json.loads(self.run("mod", "dump_repo_mapping", ""))
 
     def query_labels(self, expression: str, *extra: str) -> list[str]:
         """Run one query with label output."""

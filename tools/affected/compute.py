@@ -18,9 +18,17 @@ How a change becomes a set of targets (each step a function of seeds.py or graph
 * Files that can change every target's configuration (MODULE.bazel, .bazelrc,
   .bazelversion, ...) give the answer "everything", said as such, except a .bazelrc edit that
   touches only comments and options that change no output (bazelrc.py: --jobs, --keep_going,
-  --lockfile_mode, ...), which selects nothing; so do the files MODULE.bazel
-  names as labels other than the locks (the interpreter pip.parse runs, a patch): a module
-  extension reads them while it creates the external repositories.
+  --lockfile_mode, ...) or a MODULE.bazel edit of comments only, which select nothing, and a
+  MODULE.bazel edit that only defines external repositories (module_file.py: a repository
+  rule's call, a pip.parse tag), answered below; so do the files MODULE.bazel
+  names as labels other than the locks (the interpreter pip.parse runs, a patch) and
+  the .bzl files it loads: a module extension reads them while it creates the external
+  repositories.
+* For such a named file other than a .bzl, or such a MODULE.bazel edit, both revisions' whole graphs are queried (which
+  fetches their repositories) and what came out is compared (repositories.py): the source
+  files whose bytes differ and the rules whose definition or inputs differ are seeds, as
+  Bazel re-runs only what sees different bytes; a repository's differing .bzl gives
+  "everything".
 
 The affected set is every target in the head graph from which a seed is reachable, computed
 in Python. Any failure gives "everything" with the reason, never a silent empty set.
@@ -37,7 +45,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.affected import bazelrc, lockfile
+from tools.affected import bazelrc, lockfile, module_file, repositories
 from tools.affected.base_cache import BaseCache, binary_identity
 from tools.affected.bazel import Bazel, BazelError
 from tools.affected.checkout import CachedCheckout, CheckoutError, cache_dir_for
@@ -95,6 +103,22 @@ class _Revisions:
     base_packages: Packages
     head_packages: Packages
     head_module: str
+    module_edit: module_file.ModuleEdit | None
+
+
+class _BaseServer:
+    """The Bazel of the base checkout, checked out and started on first use (most runs never need it)."""
+
+    def __init__(self, cfg: Config, revs: _Revisions, checkouts: ExitStack):
+        self._cfg, self._revs, self._checkouts = cfg, revs, checkouts
+        self._bazel: Bazel | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Bazel:
+        with self._lock:
+            if self._bazel is None:
+                self._bazel = _bazel_for(self._cfg, self._revs.repo, self._revs.base_commit, "base", self._checkouts)
+            return self._bazel
 
 
 @dataclass(frozen=True)
@@ -105,6 +129,7 @@ class _Context:
     revs: _Revisions
     checkouts: ExitStack
     timings: _Timings
+    base_server: _BaseServer
 
 
 @dataclass(frozen=True)
@@ -150,7 +175,7 @@ def compute(cfg: Config) -> Result:
             revs = _resolve(cfg, repo)
     except (GitError, ValueError, OSError) as err:
         return _everything(cfg, repo, None, str(err))
-    if trigger := global_trigger(revs.changes, lambda change: _rc_edit_is_inert(revs, change)):
+    if trigger := global_trigger(revs.changes, lambda change: _edit_is_not_global(revs, change)):
         result = _everything(cfg, repo, None, f"{trigger} changed: it can change every target's configuration", revs)
         result.head = revs.head_name
         return result
@@ -158,7 +183,8 @@ def compute(cfg: Config) -> Result:
     with ExitStack() as checkouts:
         try:
             head_bazel = _bazel_for(cfg, repo, revs.head_commit, "head", checkouts)
-            result = _compute_exact(_Context(cfg, revs, checkouts, timings), head_bazel)
+            ctx = _Context(cfg, revs, checkouts, timings, _BaseServer(cfg, revs, checkouts))
+            result = _compute_exact(ctx, head_bazel)
         except _FAILURES as err:
             result = _everything(cfg, repo, head_bazel, str(err), revs)
     result.base, result.base_commit, result.head = revs.base_name, revs.base_commit, revs.head_name
@@ -167,10 +193,22 @@ def compute(cfg: Config) -> Result:
     return result
 
 
-def _rc_edit_is_inert(revs: _Revisions, change: Change) -> bool:
+def _edit_is_not_global(revs: _Revisions, change: Change) -> bool:
+    """Whether a changed .bazelrc or MODULE.bazel leaves most targets alone (see global_trigger)."""
+    if change.path == "MODULE.bazel":
+        return revs.module_edit is not None and revs.module_edit.kind != module_file.EVERYTHING
     base_text = "" if change.status == "A" else file_at(revs.repo, revs.base_commit, change.path)
     head_text = "" if change.status == "D" else file_at(revs.repo, revs.head_commit, change.path)
     return bazelrc.edit_is_inert(base_text, head_text)
+
+
+def _module_edit(
+    repo: Path, base_commit: str, head_module: str, changes: list[Change]
+) -> module_file.ModuleEdit | None:
+    """The judgement on MODULE.bazel's edit; None when it did not change in place (unchanged, added, moved)."""
+    if not any(change.path == "MODULE.bazel" and change.status == "M" for change in changes):
+        return None
+    return module_file.classify_edit(file_at(repo, base_commit, "MODULE.bazel"), head_module)
 
 
 def _resolve(cfg: Config, repo: Path) -> _Revisions:
@@ -185,6 +223,7 @@ def _resolve(cfg: Config, repo: Path) -> _Revisions:
         # The working tree's untracked files are among the diff's additions (tracked ones too: harmless).
         added = [c.path for c in changes if c.status == "A"] if head_commit is None else []
         head_packages = Packages.at(repo, head_commit, added)
+        module_edit = _module_edit(repo, base_commit, head_module.result(), changes)
         return _Revisions(
             repo,
             base_name,
@@ -195,6 +234,7 @@ def _resolve(cfg: Config, repo: Path) -> _Revisions:
             base_packages.result(),
             head_packages,
             head_module.result(),
+            module_edit,
         )
 
 
@@ -250,9 +290,17 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     head_pkgs, base_pkgs, head_module = revs.head_packages, revs.base_packages, revs.head_module
     with timings.step("diff"):
         locks = cfg.locks if cfg.locks is not None else lockfile.pip_hubs(head_module)
-        if named := module_reference_trigger(revs.changes, head_module, frozenset(locks)):
-            raise Fallback(f"{named} changed and MODULE.bazel names it (an extension or repository rule reads it)")
+        named = module_reference_trigger(revs.changes, head_module, frozenset(locks))
+        if not named and revs.module_edit and revs.module_edit.kind == module_file.REPOSITORIES:
+            named = "MODULE.bazel"
         changeset = classify(revs.changes, head_pkgs, base_pkgs, locks)
+
+    # The head's whole graph, when the repositories had to be compared.
+    head_graph: dict[str, Target] | None = None
+    refetched: dict[str, str] = {}
+    if named:
+        with timings.step("repositories"):
+            head_graph, refetched = _changed_repositories(ctx, head, named)
 
     suspects = set(changeset.suspects)
     if changeset.changed_bzl:
@@ -271,7 +319,7 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
             ]
             wheels = wheel_seeds(edits, head.query_labels)
 
-    spliced = not changeset.locks and not changeset.unowned
+    spliced = head_graph is None and not changeset.locks and not changeset.unowned
     if spliced and not cfg.compute_base_graph:
         spliced = _base_cache(ctx).has("graph", revs.base_commit, _WHOLE_GRAPH)
     read_at_head = suspects | changeset.gained_files if spliced else suspects
@@ -286,7 +334,9 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     rules = rule_seeds(base.definitions, head_defs, changeset.deleted)
 
     graph: dict[str, Target] = {}
-    if queries.whole_base_graph:
+    if head_graph is not None:
+        graph = head_graph
+    elif queries.whole_base_graph:
         with timings.step("splice"):
             graph = splice(base.graph, head_targets, read_at_head | suspects)
     elif expression := rdeps_universe_expression(changeset.file_seeds, list(wheels) + list(rules)):
@@ -294,11 +344,35 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
             graph = head.query_graph(expression)
 
     with timings.step("closure"):
-        causes = {**changeset.file_seeds, **wheels, **rules}
+        causes = {**changeset.file_seeds, **wheels, **rules, **refetched}
         seeds = {label: cause for label, cause in causes.items() if label in graph}
         targets = affected_targets(graph, seeds, registered_toolchains(head_module))
     removed = removed_rules(base.definitions, head_defs)
     return Result(True, None, "", revs.base_commit, "", revs.changes, targets, removed)
+
+
+def _changed_repositories(ctx: _Context, head: Bazel, named: str) -> tuple[dict[str, Target], dict[str, str]]:
+    """(the head's whole graph, {label: cause} for every target Bazel sees differently after the refetch).
+
+    Both revisions' ``deps(//...)`` is queried by their own server, side by side: the query
+    fetches every repository the graph reaches, into each revision's output base.
+    """
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        base, head_side = pool.map(_fetched, [ctx.base_server.get(), head])
+    changed = repositories.changed_targets(base, head_side)
+    log.info(
+        "affected: %s changed; %d targets of the refetched repositories differ from the base's", named, len(changed)
+    )
+    seeds = {label: f"{why} ({named} changed and MODULE.bazel names it)" for label, why in changed.items()}
+    return head_side.graph, seeds
+
+
+def _fetched(bazel: Bazel) -> repositories.FetchedRevision:
+    """One revision's whole graph, which fetches its repositories, and where they are."""
+    graph = bazel.query(_WHOLE_GRAPH)  # with definitions: a refetched wheel's BUILD may define the same rules
+    return repositories.FetchedRevision(
+        bazel.workspace, bazel.output_base() / "external", graph, bazel.repository_mapping()
+    )
 
 
 def _packages_loading(changed_bzl: list[str], loaders: LoadGraph) -> set[str]:
@@ -352,14 +426,7 @@ def _base_cache(ctx: _Context) -> BaseCache:
 
 def _ask_base(ctx: _Context, queries: _Queries) -> tuple[dict[str, Target], dict[str, Target]]:
     """(suspect definitions, whole graph or {}) at the base; the base checkout's server only on a cache miss."""
-    cfg, revs = ctx.cfg, ctx.revs
-    bazel: list[Bazel] = []
-
-    def base_bazel() -> Bazel:
-        if not bazel:
-            bazel.append(_bazel_for(cfg, revs.repo, revs.base_commit, "base", ctx.checkouts))
-        return bazel[0]
-
+    revs, base_bazel = ctx.revs, ctx.base_server.get
     cache = _base_cache(ctx)
     definitions: dict[str, Target] = {}
     graph: dict[str, Target] = {}

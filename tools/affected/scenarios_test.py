@@ -34,7 +34,7 @@ FILES = {
 
         empty_repo = use_repo_rule("//rules:repo.bzl", "empty_repo")
 
-        empty_repo(name = "generated")
+        empty_repo(name = "generated", spec = "//rules:spec.txt")
         """,
     ".bazelignore": "third_party\n",
     "requirements_lock.txt": """\
@@ -68,14 +68,18 @@ FILES = {
             native.genrule(name = name, outs = [name + SUFFIX], cmd = "echo v1 > $@")
         """,
     "rules/common.bzl": 'SUFFIX = ".txt"\n',
-    # A repository rule MODULE.bazel uses: editing it can change external repositories.
+    # A repository rule MODULE.bazel uses: editing it can change external repositories. Like
+    # rules_python's wheel installer, it reads a file that MODULE.bazel names, and only part of
+    # that file (the first line) shapes what it writes.
     "rules/repo.bzl": """\
         def _impl(rctx):
             rctx.file("REPO.bazel", "")
-            rctx.file("BUILD.bazel", 'filegroup(name = "empty", visibility = ["//visibility:public"])')
+            rctx.file("value.txt", rctx.read(rctx.attr.spec).splitlines()[0] + "\\n")
+            rctx.file("BUILD.bazel", 'filegroup(name = "empty", srcs = ["value.txt"], visibility = ["//visibility:public"])')
 
-        empty_repo = repository_rule(implementation = _impl)
+        empty_repo = repository_rule(implementation = _impl, attrs = {"spec": attr.label()})
         """,
+    "rules/spec.txt": "v1\nwhat the repository rule reads\n",
     "rules/counter.bzl": """\
         def _impl(ctx):
             out = ctx.actions.declare_file(ctx.label.name + ".count")
@@ -128,6 +132,8 @@ FILES = {
 
         filegroup(name = "uses_requests", srcs = ["@pypi//requests"])
 
+        filegroup(name = "uses_generated", srcs = ["@generated//:empty"])
+
         stamped(name = "stamp")
 
         counter(name = "counted", srcs = ["testdata.json"])
@@ -148,6 +154,7 @@ FILES = {
 
 ALL_RULES = {
     "//app:app_test", "//app:manual_test", "//app:uses_numpy", "//app:uses_pandas", "//app:uses_requests",
+    "//app:uses_generated",
     "//app:stamp", "//app:counted", "//app:counted_more", "//lib:lib", "//lib:gen", "//other:other",
     "//other:other_test",
 }  # fmt: skip
@@ -284,10 +291,37 @@ def test_04d_edit_of_a_bzl_loaded_through_another_bzl(repo, capfd):
 
 
 def test_04e_edit_of_a_bzl_that_module_bazel_uses_is_everything(repo, capfd):
-    repo.edit("rules/repo.bzl", 'name = "empty"', 'name = "empty", srcs = []')
+    repo.edit("rules/repo.bzl", 'rctx.file("REPO.bazel", "")', 'rctx.file("REPO.bazel", "# edited")')
     doc = repo.json(capfd)
     assert doc["exact"] is False
     assert "rules/repo.bzl" in doc["fallback_reason"]
+
+
+def test_04f_file_a_repository_rule_reads_selects_the_users_of_what_came_out_different(repo, capfd):
+    # Bazel fetches @generated again at the head; its files are the base's: nothing to re-run.
+    repo.edit("rules/spec.txt", "what the repository rule reads", "what it reads, reworded")
+    doc = repo.json(capfd)
+    assert doc["exact"] is True
+    assert doc["targets"] == []
+    repo.edit("rules/spec.txt", "v1", "v2")
+    doc = repo.json(capfd)
+    assert doc["exact"] is True
+    assert [t["label"] for t in doc["targets"]] == ["//app:uses_generated"]
+    assert "@@_main~_repo_rules~generated: value.txt differs" in doc["targets"][0]["why"]["changed"]
+
+
+def test_06a_module_edit_of_comments_selects_nothing_and_of_a_repository_its_users(repo, capfd):
+    repo.edit("MODULE.bazel", 'module(name = "scenario")', '# The scenario.\nmodule(\n    name = "scenario"\n)')
+    doc = repo.json(capfd)
+    assert (doc["exact"], doc["targets"]) == (True, [])
+    # The same files at another path: the repository comes out the same.
+    for name in ("REPO.bazel", "BUILD.bazel", "requests.py"):
+        repo.write(f"third_party/requests_copy/{name}", (repo.repo / "third_party/pypi_requests" / name).read_text())
+    repo.edit("MODULE.bazel", "third_party/pypi_requests", "third_party/requests_copy")
+    doc = repo.json(capfd)
+    assert (doc["exact"], doc["targets"]) == (True, [])
+    repo.write("third_party/requests_copy/requests.py", "VERSION = 4\n")
+    assert repo.labels(capfd) == {"//app:uses_requests"}
 
 
 def test_04c_bzl_comment_edit_selects_nothing(repo, capfd):
@@ -309,7 +343,7 @@ def test_05_lock_bump_selects_users_of_that_package_through_other_wheels(repo, c
     [
         (".bazelrc", "build --define=mode=fast\n"),
         (".bazelrc", "test --test_env=DEBUG=1\n"),
-        ("MODULE.bazel", "# changed\n"),
+        ("MODULE.bazel", 'register_toolchains("//tools:all")\n'),
         (".bazelversion", "# changed\n"),
     ],
 )

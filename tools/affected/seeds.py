@@ -35,25 +35,31 @@ GLOBAL_PREFIXES = ("bazel/buildroot/",)
 GLOBAL_SUFFIXES = (".bazelrc",)
 
 
+# Global files whose edit can be judged more finely: .bazelrc files (bazelrc.py) and MODULE.bazel
+# (module_file.py).
+JUDGED_FILES = frozenset({"MODULE.bazel"})
+
+
 def global_trigger(
-    changes: list[Change], rc_edit_is_inert: Callable[[Change], bool] = lambda change: False
+    changes: list[Change], edit_is_not_global: Callable[[Change], bool] = lambda change: False
 ) -> str | None:
     """The first changed path that can change every target's configuration, if any.
 
     Args:
         changes: the changed files.
-        rc_edit_is_inert: whether a changed (not renamed) .bazelrc differs only in comments and
-            options that change no output (``bazelrc.edit_is_inert`` on its two texts).
+        edit_is_not_global: whether a changed (not renamed) .bazelrc or MODULE.bazel cannot change
+            every target: an rc file that differs only in comments and options that change no
+            output (``bazelrc.edit_is_inert``), a MODULE.bazel that differs only in comments or
+            in what defines external repositories (``module_file.classify_edit``).
     """
     for change in changes:
         for path in change.paths:
             name = path.rsplit("/", 1)[-1]
-            if name.endswith(GLOBAL_SUFFIXES):
-                # A renamed rc file is never inert: an import of its old name no longer finds it.
-                if not change.old_path and rc_edit_is_inert(change):
-                    continue
-                return path
-            if path in GLOBAL_FILES or path.startswith(GLOBAL_PREFIXES):
+            judged = name.endswith(GLOBAL_SUFFIXES) or path in JUDGED_FILES
+            # A renamed file is never judged: an import of its old name no longer finds it.
+            if judged and not change.old_path and edit_is_not_global(change):
+                continue
+            if judged or path in GLOBAL_FILES or path.startswith(GLOBAL_PREFIXES):
                 return path
     return None
 

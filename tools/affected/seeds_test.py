@@ -39,7 +39,7 @@ def test_a_named_file_triggers_but_a_handled_lock_does_not():
     )
 
 
-def test_an_inert_bazelrc_edit_does_not_trigger_but_a_rename_or_module_edit_does():
+def test_an_inert_bazelrc_or_module_edit_does_not_trigger_but_a_rename_or_another_global_file_does():
     def inert(change: Change) -> bool:
         return True
 
@@ -48,7 +48,10 @@ def test_an_inert_bazelrc_edit_does_not_trigger_but_a_rename_or_module_edit_does
     assert global_trigger([Change("M", ".bazelrc")]) == ".bazelrc"
     # An import of the old name no longer finds a renamed rc file, whatever its text.
     assert global_trigger([Change("R", "ci/new.bazelrc", "ci/old.bazelrc")], inert) == "ci/new.bazelrc"
-    assert global_trigger([Change("M", "MODULE.bazel")], inert) == "MODULE.bazel"
+    assert global_trigger([Change("M", "MODULE.bazel")], inert) is None
+    assert global_trigger([Change("M", "MODULE.bazel")]) == "MODULE.bazel"
+    assert global_trigger([Change("R", "MODULE.bazel", "old/MODULE.bazel")], inert) == "MODULE.bazel"
+    assert global_trigger([Change("M", ".bazelversion")], inert) == ".bazelversion"
     # The build root's rc file is read like any other; the rest of its recipe always counts.
     assert global_trigger([Change("M", "bazel/buildroot/buildroot.bazelrc")], inert) is None
     assert global_trigger([Change("M", "bazel/buildroot/buildroot.bazelrc")]) == "bazel/buildroot/buildroot.bazelrc"
