@@ -139,18 +139,19 @@ def changed_targets(base: FetchedRevision, head: FetchedRevision) -> dict[str, s
         base_side = pool.submit(_trees, base, shared)
         head_side = pool.submit(_trees, head, shared)
         before, after = base_side.result(), head_side.result()
+    # A repository the query did not leave on disk (it should) is treated like a new one.
+    compared = {name for name in shared if before[name] is not None and after[name] is not None}
     differing: dict[str, set[str]] = {}
-    for name in shared:
-        old, new = before[name], after[name]
-        differing[name] = _differing_paths(old or {}, new or {}) if old is not None and new is not None else {"."}
+    for name in compared:
+        differing[name] = _differing_paths(before[name], after[name])
         if bzl := sorted(p for p in differing[name] if p.endswith(".bzl")):
             raise Fallback(f"external repository @@{name}: {bzl[0]} differs from the base's")
     base_targets = {head.canonical(label): target for label, target in base.graph.items()}
     why: dict[str, str] = {}
     for label, target in head.graph.items():
         name = head.repository(label)
-        if name is not None and name not in shared:
-            why[label] = f"external repository @@{name} is new at the head"
+        if name is not None and name not in compared:
+            why[label] = f"external repository @@{name} is new at the head (or was not fetched at one side)"
         elif name is not None and not differing[name]:
             continue
         elif target.is_rule:

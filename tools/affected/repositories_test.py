@@ -131,3 +131,9 @@ def test_a_main_repository_rule_whose_inputs_map_to_another_repository(tmp_path)
     base = _revision(tmp_path / "base", {"wheel": WHEEL, "other": WHEEL}, graph, {"pypi": "wheel"})
     head = _revision(tmp_path / "head", {"wheel": WHEEL, "other": WHEEL}, graph, {"pypi": "other"})
     assert set(changed_targets(base, head)) == {"//app:app"}
+
+
+def test_a_repository_missing_on_disk_at_one_side_counts_as_new(tmp_path):
+    base = _revision(tmp_path / "base", {"wheel": WHEEL}, GRAPH)
+    head = _revision(tmp_path / "head", {"wheel": WHEEL, "other": OTHER}, GRAPH)
+    assert set(changed_targets(base, head)) == {"@@other//:pkg", "@@other//:o.py"}
