@@ -24,11 +24,11 @@ How a change becomes a set of targets (each step a function of seeds.py or graph
   names as labels other than the locks (the interpreter pip.parse runs, a patch) and
   the .bzl files it loads: a module extension reads them while it creates the external
   repositories.
-* For such a named file other than a .bzl, or such a MODULE.bazel edit, both revisions' whole graphs are queried (which
-  fetches their repositories) and what came out is compared (repositories.py): the source
-  files whose bytes differ and the rules whose definition or inputs differ are seeds, as
-  Bazel re-runs only what sees different bytes; a repository's differing .bzl gives
-  "everything".
+* For such a named file other than a .bzl, or such a MODULE.bazel edit, both revisions'
+  whole graphs are queried (which fetches their repositories) and what came out is compared
+  (repositories.py): the source files whose bytes differ and the rules whose definition or
+  inputs differ are seeds, as Bazel re-runs only what sees different bytes; a repository's
+  differing .bzl gives "everything".
 
 The affected set is every target in the head graph from which a seed is reachable, computed
 in Python. Any failure gives "everything" with the reason, never a silent empty set.
@@ -290,23 +290,27 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     head_pkgs, base_pkgs, head_module = revs.head_packages, revs.base_packages, revs.head_module
     with timings.step("diff"):
         locks = cfg.locks if cfg.locks is not None else lockfile.pip_hubs(head_module)
-        named = module_reference_trigger(revs.changes, head_module, frozenset(locks))
-        if not named and revs.module_edit and revs.module_edit.kind == module_file.REPOSITORIES:
-            named = "MODULE.bazel"
+        # Why the repositories must be fetched at both revisions and compared, if they must.
+        refetch_reason = None
+        if named := module_reference_trigger(revs.changes, head_module, frozenset(locks)):
+            refetch_reason = f"{named} changed and MODULE.bazel names it"
+        elif revs.module_edit and revs.module_edit.kind == module_file.REPOSITORIES:
+            refetch_reason = "MODULE.bazel's repository definitions changed"
         changeset = classify(revs.changes, head_pkgs, base_pkgs, locks)
 
-    # The head's whole graph, when the repositories had to be compared.
-    head_graph: dict[str, Target] | None = None
-    refetched: dict[str, str] = {}
-    if named:
-        with timings.step("repositories"):
-            head_graph, refetched = _changed_repositories(ctx, head, named)
-
+    # Before any fetch: a .bzl that MODULE.bazel loads makes the answer "everything" anyway.
     suspects = set(changeset.suspects)
     if changeset.changed_bzl:
         with timings.step("loads"):
             loaders = LoadGraph.scan(head.workspace, head_pkgs, head_module)
             suspects |= _packages_loading(list(changeset.changed_bzl), loaders)
+
+    # The head's whole graph, when the repositories had to be compared.
+    head_graph: dict[str, Target] | None = None
+    refetched: dict[str, str] = {}
+    if refetch_reason:
+        with timings.step("repositories"):
+            head_graph, refetched = _changed_repositories(ctx, head, refetch_reason)
 
     wheels: dict[str, str] = {}
     if changeset.locks:
@@ -351,7 +355,7 @@ def _compute_exact(ctx: _Context, head: Bazel) -> Result:
     return Result(True, None, "", revs.base_commit, "", revs.changes, targets, removed)
 
 
-def _changed_repositories(ctx: _Context, head: Bazel, named: str) -> tuple[dict[str, Target], dict[str, str]]:
+def _changed_repositories(ctx: _Context, head: Bazel, reason: str) -> tuple[dict[str, Target], dict[str, str]]:
     """(the head's whole graph, {label: cause} for every target Bazel sees differently after the refetch).
 
     Both revisions' ``deps(//...)`` is queried by their own server, side by side: the query
@@ -360,10 +364,8 @@ def _changed_repositories(ctx: _Context, head: Bazel, named: str) -> tuple[dict[
     with ThreadPoolExecutor(max_workers=2) as pool:
         base, head_side = pool.map(_fetched, [ctx.base_server.get(), head])
     changed = repositories.changed_targets(base, head_side)
-    log.info(
-        "affected: %s changed; %d targets of the refetched repositories differ from the base's", named, len(changed)
-    )
-    seeds = {label: f"{why} ({named} changed and MODULE.bazel names it)" for label, why in changed.items()}
+    log.info("affected: %s; %d targets of the refetched repositories differ from the base's", reason, len(changed))
+    seeds = {label: f"{why} ({reason})" for label, why in changed.items()}
     return head_side.graph, seeds
 
 

@@ -321,7 +321,9 @@ def test_06a_module_edit_of_comments_selects_nothing_and_of_a_repository_its_use
     doc = repo.json(capfd)
     assert (doc["exact"], doc["targets"]) == (True, [])
     repo.write("third_party/requests_copy/requests.py", "VERSION = 4\n")
-    assert repo.labels(capfd) == {"//app:uses_requests"}
+    doc = repo.json(capfd)
+    assert [t["label"] for t in doc["targets"]] == ["//app:uses_requests"]
+    assert doc["targets"][0]["why"]["changed"].endswith("(MODULE.bazel's repository definitions changed)")
 
 
 def test_04c_bzl_comment_edit_selects_nothing(repo, capfd):
