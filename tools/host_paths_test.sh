@@ -70,7 +70,7 @@ fi
 # the root must show the new directory, not the deleted one its old mount still holds.
 root="${MLOPS_BUILDROOT:-/var/cache/mlops-monorepo/buildroot}"
 remade="$(mktemp -d /var/tmp/host-paths-remade.XXXXXX)" # outside /tmp and /home: mounted on its own
-copy_launcher() { cp --parents tools/buildroot .bazelversion bazel/buildroot/packages.txt "$remade/"; }
+copy_launcher() { cp --parents tools/buildroot .bazelversion bazel/buildroot/packages.txt bazel/buildroot/buildroot.bazelrc "$remade/"; }
 copy_launcher
 (cd "$remade" && ./tools/buildroot run /bin/true) || fail "tools/buildroot run in $remade failed"
 rm -rf "$remade" && mkdir "$remade" && copy_launcher
